@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, edgestack maintainers
+# Apache License, Version 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+
+    # Connection options shared by every module that talks to a Ceph cluster.
+    DOCUMENTATION = r'''
+options:
+  cluster:
+    description:
+      - Name of the Ceph cluster. It selects the configuration file
+        C(/etc/ceph/<cluster>.conf) and the default keyring name.
+      - At edgestack sites the cluster is named after the site (C(central), C(dcn0), ...).
+    type: str
+    default: ceph
+  conf:
+    description:
+      - Path of the cluster's configuration file on the target host (inside
+        the container when O(cli_prefix) is set).
+      - Defaults to C(/etc/ceph/<cluster>.conf).
+      - Its C(mon_host) is named in the error message when the cluster cannot be reached.
+    type: path
+  auth_id:
+    description:
+      - CephX name the module authenticates as, for example C(client.admin).
+        A bare id such as C(admin) means C(client.admin).
+    type: str
+    default: client.admin
+  keyring:
+    description:
+      - Keyring file holding the key of O(auth_id).
+      - When unset, Ceph's own search applies, which is the C(keyring) setting of the
+        configuration file if there is one, else
+        C(/etc/ceph/<cluster>.<auth_id>.keyring).
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for the connection to the cluster, and again for each
+        request. An unreachable cluster fails within this time with a message
+        naming the cluster and its monitor addresses; nothing waits forever.
+      - With the CLI transport each C(ceph)/C(rados)/C(rbd) process is also
+        killed after twice this time plus 10 seconds (start-up allowance).
+    type: int
+    default: 10
+  transport:
+    description:
+      - How to talk to the cluster.
+      - V(librados) uses the python3-rados bindings (and python3-rbd for
+        C(rbd pool init)) of the module's interpreter, one connection per
+        task, requests take milliseconds.
+      - V(cli) runs the C(ceph), C(rados) and C(rbd) commands, one process per
+        request (about a third of a second each).
+      - V(auto) uses the CLI when O(cli_prefix) is set, else librados when the
+        interpreter can import it, else the CLI.
+      - Secrets never reach a command line with either transport; they are
+        passed as the request's input buffer or on standard input.
+    type: str
+    choices: [auto, librados, cli]
+    default: auto
+  cli_prefix:
+    description:
+      - Command prepended to every C(ceph)/C(rados)/C(rbd) invocation, as a
+        list, for clusters whose tools run in a container, for example
+        V([cephadm, shell, --]) or V([podman, exec, -i, ceph-mon-host1]).
+      - The prefix must pass standard input through (C(podman exec -i)),
+        since secrets are sent that way.
+      - Paths in O(conf) and O(keyring) are then paths inside the container.
+    type: list
+    elements: str
+notes:
+  - The result's C(round_trips) counts the requests sent to the cluster (a
+    CLI process or a librados request each; C(rbd pool init) counts as one),
+    and C(transport) says which transport was used.
+requirements:
+  - python3-rados (and python3-rbd for RBD pool initialisation) on the target
+    for the librados transport, or the C(ceph) CLI (ceph-common) for the CLI transport.
+'''

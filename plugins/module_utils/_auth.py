@@ -1,0 +1,273 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, edgestack maintainers
+# Apache License, Version 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+"""Pure planning for ceph_auth: desired CephX clients + ``auth ls`` -> actions.
+
+Keys are handled here only to compare them, to fingerprint them for diffs
+and to build the keyring text sent as a command's input; they never appear
+in an action, a diff, a warning or an error message.
+
+This file is private to the collection: its interface may change.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+import re
+import struct
+import time
+
+CAP_TYPES = ('mon', 'mgr', 'osd', 'mds')
+
+# A CephX key is base64 of: le16 type (1 = AES), le32 seconds and le32
+# nanoseconds of creation, le16 length, then the secret (16 bytes for AES).
+_KEY_HEADER = struct.Struct('<HIIH')
+_AES = 1
+_AES_LEN = 16
+
+
+class AuthSpecError(ValueError):
+    """The requested clients are invalid or the change needs an explicit option."""
+
+
+def client_argument_spec():
+    """Suboptions of one entry of ceph_auth's ``clients`` option."""
+    return dict(
+        name=dict(type='str', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        caps=dict(type='dict'),
+        secret=dict(type='str', no_log=True),
+        rotate=dict(type='bool', default=False),
+    )
+
+
+def normalize_cap(text):
+    """One cap string in canonical spacing: Ceph treats these spellings alike."""
+    text = re.sub(r'\s+', ' ', str(text)).strip()
+    text = re.sub(r'\s*,\s*', ', ', text)
+    text = re.sub(r'\s*=\s*', '=', text)
+    return text
+
+
+def normalize_caps(caps, entity='client'):
+    """``{type: cap}`` normalised, empty caps dropped; None stays None (unmanaged)."""
+    if caps is None:
+        return None
+    result = {}
+    for cap_type, value in caps.items():
+        if cap_type not in CAP_TYPES:
+            raise AuthSpecError('%s: unknown cap type %r (known: %s)' % (entity, cap_type, ', '.join(CAP_TYPES)))
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise AuthSpecError('%s: caps %s must be a string, got %r' % (entity, cap_type, value))
+        if '"' in value or '\n' in value:
+            raise AuthSpecError('%s: caps %s must not contain double quotes or newlines' % (entity, cap_type))
+        value = normalize_cap(value)
+        if value:
+            result[cap_type] = value
+    return result
+
+
+def flat_caps(caps):
+    """The ``caps`` argument of ``auth caps`` / ``auth get-or-create``: [type, cap, ...]."""
+    flat = []
+    for cap_type in CAP_TYPES:
+        if cap_type in caps:
+            flat.extend([cap_type, caps[cap_type]])
+    return flat
+
+
+def decode_key(secret):
+    """Validate a CephX key; return its secret bytes. Errors never quote the key."""
+    try:
+        raw = base64.b64decode(secret.strip().encode('ascii'), validate=True)
+    except (binascii.Error, ValueError, UnicodeError):
+        raise AuthSpecError('not base64')
+    if len(raw) < _KEY_HEADER.size:
+        raise AuthSpecError('too short')
+    key_type, dummy_sec, dummy_nsec, length = _KEY_HEADER.unpack_from(raw)
+    if key_type != _AES:
+        raise AuthSpecError('unsupported key type %d (CephX keys are AES, type 1)' % key_type)
+    if length != _AES_LEN or len(raw) != _KEY_HEADER.size + length:
+        raise AuthSpecError('wrong length')
+    return raw[_KEY_HEADER.size:]
+
+
+def generate_key(now=None, random_bytes=os.urandom):
+    """A new CephX key, as ``ceph-authtool --gen-print-key`` makes one."""
+    now = time.time() if now is None else now
+    sec = int(now)
+    nsec = int((now - sec) * 1e9)
+    raw = _KEY_HEADER.pack(_AES, sec, nsec, _AES_LEN) + random_bytes(_AES_LEN)
+    return base64.b64encode(raw).decode('ascii')
+
+
+def fingerprint(key):
+    """A short, non-reversible tag of a key for diffs: 'sha256:' + 12 hex digits."""
+    if not key:
+        return None
+    return 'sha256:' + hashlib.sha256(key.strip().encode('ascii')).hexdigest()[:12]
+
+
+def keyring_text(entity, key, caps):
+    """A keyring as ``ceph auth get`` prints it (the input of ``auth import``)."""
+    lines = ['[%s]' % entity, '\tkey = %s' % key]
+    for cap_type in CAP_TYPES:
+        if cap_type in caps:
+            lines.append('\tcaps %s = "%s"' % (cap_type, caps[cap_type]))
+    return '\n'.join(lines) + '\n'
+
+
+def current_clients(auth_dump):
+    """``{entity: {'key': ..., 'caps': {...}}}`` from ``auth ls`` (or ``auth get``) JSON."""
+    if isinstance(auth_dump, dict):
+        entries = auth_dump.get('auth_dump', [])
+    else:
+        entries = auth_dump or []
+    result = {}
+    for entry in entries:
+        caps = dict((k, v) for k, v in (entry.get('caps') or {}).items())
+        result[entry['entity']] = {'key': entry.get('key'), 'caps': caps}
+    return result
+
+
+def desired_clients(clients):
+    """Validate the ``clients`` option; return dicts with normalised caps."""
+    spec = client_argument_spec()
+    result = []
+    seen = set()
+    for entry in clients or []:
+        client = dict((key, entry.get(key, opts.get('default'))) for key, opts in spec.items())
+        name = client['name']
+        if not isinstance(name, str) or not re.match(r'^client\.[^\s]+$', name):
+            raise AuthSpecError('client names look like client.<id> (for example client.glance), got %r' % (name,))
+        if name in seen:
+            raise AuthSpecError('%s is listed more than once' % name)
+        seen.add(name)
+        if client['secret'] is not None and client['rotate']:
+            raise AuthSpecError('%s: secret and rotate exclude each other' % name)
+        if client['secret'] is not None:
+            try:
+                decode_key(client['secret'])
+            except AuthSpecError as exc:
+                raise AuthSpecError('%s: secret is not a valid CephX key (%s); generate one with '
+                                    'ceph-authtool --gen-print-key' % (name, exc))
+            client['secret'] = client['secret'].strip()
+        client['caps'] = normalize_caps(client['caps'], name)
+        result.append(client)
+    return result
+
+
+class Plan(object):
+    """Actions (no secrets), diffs (fingerprints only), and the keys to import."""
+
+    def __init__(self):
+        self.actions = []
+        self.diff = []
+        self.warnings = []
+        # entity -> (key, caps) for import/rotate, and the caps every present client ends with
+        self.imports = {}
+        self.final_caps = {}
+
+    @property
+    def changed(self):
+        return bool(self.actions)
+
+
+def _caps_equal(a, b):
+    return normalize_caps(a) == normalize_caps(b)
+
+
+def plan(desired, current, allow_caps_removal=False, new_keys=None):
+    """Actions bringing ``current`` (``current_clients``) to ``desired`` (``desired_clients``).
+
+    ``new_keys`` maps the entities with ``rotate: true`` to freshly generated
+    keys (see ``generate_key``), so that this function stays pure.
+    """
+    new_keys = new_keys or {}
+    result = Plan()
+    for client in desired:
+        name = client['name']
+        have = current.get(name)
+        header = {'before_header': name, 'after_header': name}
+        if client['state'] == 'absent':
+            if have is not None:
+                result.actions.append({'entity': name, 'action': 'delete'})
+                diff = dict(header, after_header='%s (deleted)' % name,
+                            before={'caps': dict(have['caps']), 'key': fingerprint(have['key'])},
+                            after={'state': 'absent'})
+                result.diff.append(diff)
+            continue
+
+        want_caps = client['caps']
+        if have is None:
+            caps = want_caps or {}
+            result.final_caps[name] = caps
+            if client['secret'] is not None:
+                result.actions.append({'entity': name, 'action': 'import', 'caps': caps})
+                result.imports[name] = (client['secret'], caps)
+                key_after = fingerprint(client['secret'])
+            else:
+                result.actions.append({'entity': name, 'action': 'create', 'caps': caps})
+                key_after = '(generated by the cluster)'
+            result.diff.append(dict(header, before={'state': 'absent'}, after={'caps': caps, 'key': key_after}))
+            continue
+
+        have_caps = normalize_caps(have['caps'])
+        caps = have_caps if want_caps is None else want_caps
+        result.final_caps[name] = caps
+        removed = sorted(set(have_caps) - set(caps), key=CAP_TYPES.index)
+        if removed and not allow_caps_removal:
+            raise AuthSpecError(
+                '%s: caps %s would be removed (the client has them and caps does not list them), which can lock '
+                'the client out; list them in caps or set allow_caps_removal: true'
+                % (name, ', '.join('%s (%s)' % (t, have_caps[t]) for t in removed)))
+
+        action = None
+        key = None
+        if client['rotate']:
+            key = new_keys.get(name)
+            if not key:
+                raise AuthSpecError('%s: rotate needs a generated key' % name)
+            action = 'rotate'
+        elif client['secret'] is not None and client['secret'] != (have['key'] or '').strip():
+            key = client['secret']
+            action = 'import'
+        elif caps != have_caps:
+            if caps:
+                action = 'caps'
+            else:
+                # `auth caps` needs at least one cap: drop them all by importing
+                # the unchanged key with no caps.
+                key = have['key']
+                action = 'import'
+
+        if action is None:
+            continue
+        entry = {'entity': name, 'action': action, 'caps': caps}
+        if removed:
+            entry['removed_caps'] = removed
+        result.actions.append(entry)
+        if key is not None:
+            result.imports[name] = (key, caps)
+        result.diff.append(dict(header,
+                                before={'caps': have_caps, 'key': fingerprint(have['key'])},
+                                after={'caps': caps, 'key': fingerprint(key if key is not None else have['key'])}))
+    return result
+
+
+def info(current, names=None):
+    """Clients for ceph_auth_info: name, caps and a key fingerprint, sorted by name."""
+    wanted = set(names) if names else None
+    result = []
+    for name in sorted(current):
+        if wanted is not None and name not in wanted:
+            continue
+        result.append({'name': name, 'caps': dict(current[name]['caps']),
+                       'key_fingerprint': fingerprint(current[name]['key'])})
+    return result

@@ -1,0 +1,356 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, edgestack maintainers
+# Apache License, Version 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
+# SPDX-License-Identifier: Apache-2.0
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: ceph_auth
+short_description: Manage CephX clients (keys and caps)
+version_added: 0.1.0
+description:
+  - Creates, updates and deletes CephX clients of one Ceph cluster, such as
+    the C(client.glance) user Glance's RBD store authenticates as.
+  - Reads every client in one request (C(auth ls)), plans, then applies.
+  - Caps are compared after normalising whitespace, and changed in place
+    (C(auth caps)), which keeps the client's key.
+  - A key never reaches a command line, a diff, a warning or the task output
+    (unless O(return_keyring=true), see there); keys are sent as the
+    request's input buffer (librados) or on standard input (C(ceph auth import -i -)).
+    Diffs show a fingerprint (C(sha256:) and 12 hex digits of the key's SHA-256) at most.
+author:
+  - edgestack maintainers
+extends_documentation_fragment:
+  - edgestack.glance_ceph.ceph
+attributes:
+  check_mode:
+    support: full
+    description: Reads the cluster and reports the actions it would take.
+  diff_mode:
+    support: full
+    description: Shows caps before and after, and a fingerprint of the key before and after.
+options:
+  clients:
+    description: The CephX clients to manage. Other clients are left alone.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The client's name, C(client.<id>), for example C(client.glance).
+        type: str
+        required: true
+      state:
+        description: V(present) creates or updates the client, V(absent) deletes it (and its key).
+        type: str
+        choices: [present, absent]
+        default: present
+      caps:
+        description:
+          - The client's capabilities, one string per daemon type
+            (C(mon), C(osd), C(mgr), C(mds)). When set, this is the whole set;
+            cap types the client has but this dict lacks are removed, which
+            needs O(allow_caps_removal=true).
+          - When unset, an existing client's caps are not managed; a new
+            client is created without caps.
+          - Compared after normalising whitespace, so C(profile  rbd pool = images)
+            equals C(profile rbd pool=images).
+        type: dict
+      secret:
+        description:
+          - The client's key, as C(ceph-authtool --gen-print-key) prints it.
+            Imported when the client is created or its key differs.
+          - When unset, the cluster generates the key of a new client and the
+            key of an existing client is kept.
+        type: str
+      rotate:
+        description:
+          - Give the client a new random key, generated on the target and
+            imported like O(clients[].secret). Every run with V(true) rotates
+            (and reports a change), so use it in a task run on purpose, not in the steady-state play.
+          - Excludes O(clients[].secret).
+        type: bool
+        default: false
+  allow_caps_removal:
+    description:
+      - Removing a cap type a client has (for example its C(mgr) cap, or its
+        C(mon) cap, which locks it out) fails unless this is V(true).
+    type: bool
+    default: false
+  return_keyring:
+    description:
+      - Return the keyring of every listed client with O(clients[].state=present)
+        in RV(keyrings).
+      - The keyrings contain keys. When RV(keyrings) is not empty, the
+        collection's action plugin marks the result C(no_log), so Ansible
+        hides the task's output (at every verbosity, and in the log) as if
+        the task had C(no_log=true); the registered variable still holds
+        the keyrings. Write them out with a task that has C(no_log=true)
+        and a restrictive C(mode), never print them.
+      - In check mode, keys that would change or be generated are unknown,
+        so those clients are left out.
+    type: bool
+    default: false
+seealso:
+  - module: edgestack.glance_ceph.ceph_auth_info
+  - name: Ceph user management
+    description: Ceph documentation on CephX users and caps.
+    link: https://docs.ceph.com/en/pacific/rados/operations/user-management/
+'''
+
+EXAMPLES = r'''
+- name: Glance's client at the central site
+  edgestack.glance_ceph.ceph_auth:
+    cluster: central
+    clients:
+      - name: client.glance
+        caps:
+          mon: profile rbd
+          osd: profile rbd pool=images
+          mgr: profile rbd pool=images
+
+- name: Same client at an edge site, with a key kept in a vault
+  edgestack.glance_ceph.ceph_auth:
+    cluster: dcn0
+    clients:
+      - name: client.glance
+        secret: "{{ vault_dcn0_glance_key }}"
+        caps:
+          mon: profile rbd
+          osd: profile rbd pool=images
+
+- name: Fetch the keyring to install it for glance-api
+  edgestack.glance_ceph.ceph_auth:
+    cluster: dcn0
+    clients:
+      - name: client.glance
+        caps:
+          mon: profile rbd
+          osd: profile rbd pool=images
+    return_keyring: true
+  register: glance_auth
+
+- name: Install the keyring (never printed)
+  ansible.builtin.copy:
+    content: "{{ glance_auth.keyrings['client.glance'] }}"
+    dest: /etc/ceph/dcn0.client.glance.keyring
+    owner: root
+    group: glance
+    mode: "0640"
+  no_log: true
+
+- name: Rotate the key of a client (run on purpose)
+  edgestack.glance_ceph.ceph_auth:
+    cluster: central
+    clients:
+      - name: client.glance
+        rotate: true
+
+- name: Drop a client's mgr cap and delete an old client
+  edgestack.glance_ceph.ceph_auth:
+    cluster: central
+    clients:
+      - name: client.glance
+        caps:
+          mon: profile rbd
+          osd: profile rbd pool=images
+      - name: client.glance-old
+        state: absent
+    allow_caps_removal: true
+'''
+
+RETURN = r'''
+actions:
+  description:
+    - What was done (or, in check mode, would be), in order. C(action) is
+      V(create) (key generated by the cluster), V(import) (key supplied, or
+      all caps removed), V(rotate) (new random key), V(caps) (caps changed,
+      key kept) or V(delete). C(removed_caps) lists cap types taken away. Never contains a key.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {entity: client.glance, action: caps, caps: {mon: profile rbd, osd: profile rbd pool=images}, removed_caps: [mgr]}
+clients:
+  description:
+    - Every listed client with O(clients[].state=present) after the run (in
+      check mode, as it would be), with its caps and the fingerprint of its key
+      (null while unknown, for a key the cluster has yet to generate, or a rotation in check mode).
+  returned: always
+  type: dict
+  sample:
+    client.glance:
+      caps: {mon: profile rbd, osd: profile rbd pool=images}
+      key_fingerprint: "sha256:0c1d2e3f4a5b"
+keyrings:
+  description:
+    - Keyring text per client, as C(ceph auth get) prints it. Contains keys;
+      the task's output is hidden when this is not empty (see O(return_keyring)).
+  returned: when O(return_keyring=true)
+  type: dict
+  sample:
+    client.glance: "[client.glance]\n\tkey = <key>\n\tcaps mon = \"profile rbd\"\n\tcaps osd = \"profile rbd pool=images\"\n"
+transport:
+  description: The transport used, V(librados) or V(cli).
+  returned: always
+  type: str
+  sample: librados
+round_trips:
+  description: Requests sent to the cluster (reads included).
+  returned: always
+  type: int
+  sample: 2
+'''
+
+import copy
+import sys
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _ceph
+
+NO_LOG_PLACEHOLDER = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+
+
+class AuthModule(object):
+
+    def __init__(self, module):
+        self.module = module
+        self.client = None
+        self.done = []
+        self.keys = {}  # entity -> key set during this run
+
+    def hide(self, key):
+        if key:
+            self.module.no_log_values.add(key)
+
+    def fail(self, msg=None, error=None):
+        kwargs = dict(actions=self.done)
+        if self.client is not None:
+            kwargs.update(transport=self.client.transport, round_trips=self.client.round_trips)
+        if error is not None:
+            kwargs.update(error.fail_kwargs())
+        if msg is not None:
+            kwargs['msg'] = msg
+        self.module.fail_json(**kwargs)
+
+    def apply(self, plan):
+        client = self.client
+        for action in plan.actions:
+            entity = action['entity']
+            kind = action['action']
+            if kind == 'create':
+                cmd = {'prefix': 'auth get-or-create', 'entity': entity}
+                if action['caps']:
+                    cmd['caps'] = _auth.flat_caps(action['caps'])
+                created = _auth.current_clients(client.mon(cmd))
+                key = (created.get(entity) or {}).get('key')
+                self.hide(key)
+                if key:
+                    self.keys[entity] = key
+            elif kind in ('import', 'rotate'):
+                key, caps = plan.imports[entity]
+                keyring = _auth.keyring_text(entity, key, caps)
+                client.mon({'prefix': 'auth import'}, inbuf=keyring.encode('utf-8'))
+                self.keys[entity] = key
+            elif kind == 'caps':
+                client.mon({'prefix': 'auth caps', 'entity': entity, 'caps': _auth.flat_caps(action['caps'])})
+            elif kind == 'delete':
+                client.mon({'prefix': 'auth del', 'entity': entity})
+            self.done.append(action)
+
+    def final_key(self, name, current, plan):
+        """The client's key after the run, or None when it is not known (yet)."""
+        if name in self.keys:
+            return self.keys[name]
+        if name in plan.imports or name not in current:
+            return None  # check mode: the key would change or be generated
+        return current[name]['key']
+
+    def invocation(self):
+        """module_args with secrets replaced, for when returned keys leave no_log_values."""
+        params = copy.deepcopy(self.module.params)
+        for client in params.get('clients') or []:
+            if client.get('secret') is not None:
+                client['secret'] = NO_LOG_PLACEHOLDER
+        return {'module_args': params}
+
+    def run(self):
+        module = self.module
+        params = module.params
+        try:
+            settings = _ceph.ConnectionSettings.from_params(params)
+            desired = _auth.desired_clients(params['clients'])
+        except (_ceph.CephError, _auth.AuthSpecError) as exc:
+            self.fail(msg=str(exc))
+        try:
+            self.client = _ceph.connect(settings, module.get_bin_path, interpreter=sys.executable)
+            current = _auth.current_clients(self.client.mon({'prefix': 'auth ls'}))
+            for entry in current.values():
+                self.hide(entry['key'])
+            new_keys = {}
+            for wanted in desired:
+                if wanted['state'] == 'present' and wanted['rotate'] and wanted['name'] in current:
+                    new_keys[wanted['name']] = _auth.generate_key()
+                    self.hide(new_keys[wanted['name']])
+            try:
+                plan = _auth.plan(desired, current, allow_caps_removal=params['allow_caps_removal'],
+                                  new_keys=new_keys)
+            except _auth.AuthSpecError as exc:
+                self.fail(msg=str(exc))
+            if not module.check_mode:
+                self.apply(plan)
+
+            clients = {}
+            keyrings = {}
+            for wanted in desired:
+                name = wanted['name']
+                if wanted['state'] != 'present':
+                    continue
+                key = self.final_key(name, current, plan)
+                caps = plan.final_caps[name]
+                clients[name] = {'caps': caps, 'key_fingerprint': _auth.fingerprint(key)}
+                if params['return_keyring'] and key:
+                    keyrings[name] = _auth.keyring_text(name, key, caps)
+            result = dict(
+                changed=plan.changed,
+                actions=plan.actions,
+                clients=clients,
+                transport=self.client.transport,
+                round_trips=self.client.round_trips,
+            )
+            if module._diff:
+                result['diff'] = plan.diff
+            if params['return_keyring']:
+                result['keyrings'] = keyrings
+                # The returned keys must survive the no_log masking of the
+                # result; the action plugin hides the whole result instead.
+                for name in keyrings:
+                    key = self.final_key(name, current, plan)
+                    module.no_log_values.discard(key)
+                result['invocation'] = self.invocation()
+            module.exit_json(**result)
+        except _ceph.CephError as exc:
+            self.fail(error=exc)
+        finally:
+            if self.client is not None:
+                self.client.close()
+
+
+def main():
+    argument_spec = _ceph.connection_argument_spec()
+    argument_spec.update(
+        clients=dict(type='list', elements='dict', required=True, options=_auth.client_argument_spec()),
+        allow_caps_removal=dict(type='bool', default=False),
+        return_keyring=dict(type='bool', default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    AuthModule(module).run()
+
+
+if __name__ == '__main__':
+    main()
