@@ -12,6 +12,7 @@ state, so the unit tests reach them directly.
 
 Filters:
   glance_store_map         sites -> the stores of one site's Glance API
+  glance_store_maps        sites -> [{site, type, stores}] for every site
   glance_enabled_backends  stores -> "central:rbd,dcn0:rbd"
   glance_store_sections    stores -> {section: {option: value}} for glance-api.conf
 """
@@ -30,6 +31,7 @@ from ansible.errors import AnsibleFilterError
 __all__ = [
     "GLANCE_STORE_TYPES",
     "glance_store_map",
+    "glance_store_maps",
     "glance_enabled_backends",
     "glance_store_sections",
     "glance_multistore_problems",
@@ -369,6 +371,33 @@ def glance_store_map(sites, site, pool="images", user="glance", conf_dir="/etc/c
     return validate_stores(result)
 
 
+def glance_store_maps(sites, pool="images", user="glance", conf_dir="/etc/ceph", stores=None, default_stores=None):
+    """Return [{site, type, stores}] for every site, central first, then the edges sorted.
+
+    ``stores`` and ``default_stores`` map a site name to that site's explicit
+    stores and default store, as ``glance_store_map`` takes them.
+    """
+    site_list = validate_sites(sites)
+    stores = {} if stores is None else stores
+    default_stores = {} if default_stores is None else default_stores
+    for what, value in (("stores", stores), ("default_stores", default_stores)):
+        if not isinstance(value, Mapping):
+            _fail(f"{what} must map a site name to that site's {what}, got {type(value).__name__}")
+        unknown = sorted(set(value) - {name for name, _site_type in site_list})
+        if unknown:
+            _fail(f"{what} names {unknown}, which are not sites: key it by the names of the sites")
+    order = sorted(site_list, key=lambda entry: (entry[1] != "central", entry[0]))
+    return [
+        {
+            "site": name,
+            "type": site_type,
+            "stores": glance_store_map(sites, name, pool=pool, user=user, conf_dir=conf_dir,
+                                       stores=stores.get(name), default_store=default_stores.get(name)),
+        }
+        for name, site_type in order
+    ]
+
+
 def glance_enabled_backends(stores):
     """Return the enabled_backends value, e.g. ``central:rbd,dcn0:rbd``."""
     stores = validate_stores(stores)
@@ -512,6 +541,7 @@ class FilterModule:
     def filters(self):
         return {
             "glance_store_map": glance_store_map,
+            "glance_store_maps": glance_store_maps,
             "glance_enabled_backends": glance_enabled_backends,
             "glance_store_sections": glance_store_sections,
             "glance_multistore_problems": glance_multistore_problems,

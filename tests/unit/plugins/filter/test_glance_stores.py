@@ -15,6 +15,7 @@ from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores impo
     glance_enabled_backends,
     glance_multistore_problems,
     glance_store_map,
+    glance_store_maps,
     glance_store_sections,
 )
 
@@ -408,10 +409,40 @@ def test_non_rbd_stores_need_no_cluster():
     assert glance_multistore_problems(stores, [], []) == []
 
 
+# ---------------------------------------------------------------------------
+# Every site's store map
+# ---------------------------------------------------------------------------
+def test_store_maps():
+    maps = glance_store_maps(THREE_SITES, user="openstack", stores={"dcn1": [{"id": "dcn1", "pool": "img"}]},
+                             default_stores={"dcn0": "central"})
+    assert [(entry["site"], entry["type"]) for entry in maps] == [("central", "central"), ("dcn0", "edge"), ("dcn1", "edge")]
+    for entry in maps:
+        assert entry["stores"] == glance_store_map(
+            THREE_SITES, entry["site"], user="openstack",
+            stores=[{"id": "dcn1", "pool": "img"}] if entry["site"] == "dcn1" else None,
+            default_store="central" if entry["site"] == "dcn0" else None,
+        )
+    assert default_of(maps[1]["stores"]) == "central"
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        pytest.param({"stores": {"dcn9": []}}, "names ['dcn9'], which are not sites", id="unknown-site"),
+        pytest.param({"default_stores": ["dcn0"]}, "default_stores must map a site name", id="not-a-mapping"),
+    ],
+)
+def test_store_maps_errors(kwargs, message):
+    with pytest.raises(AnsibleFilterError) as excinfo:
+        glance_store_maps(THREE_SITES, **kwargs)
+    assert message in str(excinfo.value)
+
+
 def test_filter_module_exports():
     filters = FilterModule().filters()
     assert set(filters) == {
         "glance_store_map",
+        "glance_store_maps",
         "glance_enabled_backends",
         "glance_store_sections",
         "glance_multistore_problems",
