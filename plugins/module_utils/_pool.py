@@ -129,12 +129,12 @@ def pool_state(raw, rule_names=None, quotas=None):
         erasure_profile = raw.get('erasure_code_profile') or None
     state = {
         'name': raw['pool_name'],
-        'id': raw.get('pool'),
+        'id': raw.get('pool_id', raw.get('pool')),
         'pool_type': pool_type,
         'erasure_profile': erasure_profile,
         'size': raw.get('size'),
         'min_size': raw.get('min_size'),
-        'crush_rule': (rule_names or {}).get(rule_id, rule_id),
+        'crush_rule_id': rule_id,
         'pg_num': pg_num,
         'pgp_num': pgp_num,
         'pg_autoscale_mode': raw.get('pg_autoscale_mode'),
@@ -143,6 +143,9 @@ def pool_state(raw, rule_names=None, quotas=None):
         'max_objects': int(raw.get('quota_max_objects', quotas.get('max_objects', 0)) or 0),
         'application': sorted((raw.get('application_metadata') or {}).keys()),
     }
+    if rule_names is not None:
+        # names are known only when the rules were read
+        state['crush_rule'] = rule_names.get(rule_id)
     return state
 
 
@@ -152,14 +155,15 @@ def current_pools(ls_detail, rule_dump=None, osd_dump=None):
     ``rule_dump`` (``osd crush rule dump``) turns rule ids into names;
     ``osd_dump`` supplies quotas when ``ls_detail`` does not carry them.
     """
-    rule_names = crush_rule_names(rule_dump) if rule_dump is not None else None
+    rule_names = crush_rule_names(rule_dump) if rule_dump is not None else None  # None: names unknown
     quotas_by_id = {}
     for raw in (osd_dump or {}).get('pools', []):
         quotas_by_id[raw.get('pool')] = {'max_bytes': raw.get('quota_max_bytes', 0),
                                          'max_objects': raw.get('quota_max_objects', 0)}
     result = {}
     for raw in ls_detail or []:
-        result[raw['pool_name']] = pool_state(raw, rule_names, quotas_by_id.get(raw.get('pool')))
+        pool_id = raw.get('pool_id', raw.get('pool'))
+        result[raw['pool_name']] = pool_state(raw, rule_names, quotas_by_id.get(pool_id))
     return result
 
 
@@ -239,13 +243,16 @@ def _plan_create(pool, plan, rule_ids):
     if pool['crush_rule'] is not None and rule_ids is not None and pool['crush_rule'] not in rule_ids:
         raise PoolSpecError('pool %r: crush rule %r does not exist (rules: %s)'
                             % (name, pool['crush_rule'], ', '.join(sorted(rule_ids)) or 'none'))
-    if pool['target_size_ratio']:
-        create['target_size_ratio'] = float(pool['target_size_ratio'])
-        after['target_size_ratio'] = float(pool['target_size_ratio'])
     actions = [create]
     if pool['min_size'] is not None:
         actions.append(_set(name, 'min_size', pool['min_size']))
         after['min_size'] = pool['min_size']
+    if pool['target_size_ratio']:
+        # set after creation: Pacific's `osd pool create` ignores its
+        # target_size_ratio argument
+        actions.append(_set(name, 'target_size_ratio', float(pool['target_size_ratio'])))
+    if pool['target_size_ratio'] is not None:
+        after['target_size_ratio'] = float(pool['target_size_ratio'])
     for key in ('max_bytes', 'max_objects'):
         if pool[key]:
             actions.append({'prefix': 'osd pool set-quota', 'pool': name, 'field': key, 'val': _text(pool[key])})
@@ -308,9 +315,11 @@ def _plan_update(pool, have, plan, rule_ids):
         if rule_ids is not None and rule not in rule_ids:
             raise PoolSpecError('pool %r: crush rule %r does not exist (rules: %s)'
                                 % (name, rule, ', '.join(sorted(rule_ids)) or 'none'))
-        if rule != have['crush_rule']:
+        if rule != have.get('crush_rule'):
             actions.append(_set(name, 'crush_rule', rule))
             after['crush_rule'] = rule
+            if rule_ids is not None:
+                after['crush_rule_id'] = rule_ids[rule]
 
     if pool['size'] is not None and pool['size'] != have['size']:
         cmd = _set(name, 'size', pool['size'])
@@ -384,6 +393,14 @@ def plan(desired, current, allow_delete=False, rule_dump=None):
         else:
             _plan_update(pool, have, result, rule_ids)
     return result
+
+
+def config_db_value(config_dump, section, name):
+    """The value ``config dump`` holds for ``name`` in ``section`` exactly, or None."""
+    for entry in config_dump or []:
+        if entry.get('section') == section and entry.get('name') == name:
+            return entry.get('value')
+    return None
 
 
 def pool_delete_disabled(error_text):

@@ -229,7 +229,7 @@ class AuthModule(object):
             self.module.no_log_values.add(key)
 
     def fail(self, msg=None, error=None):
-        kwargs = dict(actions=self.done)
+        kwargs = dict(changed=bool(self.done), actions=self.done)
         if self.client is not None:
             kwargs.update(transport=self.client.transport, round_trips=self.client.round_trips)
         if error is not None:

@@ -265,7 +265,7 @@ class PoolModule(object):
         self.previous_guard = None
 
     def fail(self, msg=None, error=None, **extra):
-        kwargs = dict(actions=self.done, mon_allow_pool_delete_overridden=self.overridden)
+        kwargs = dict(changed=bool(self.done), actions=self.done, mon_allow_pool_delete_overridden=self.overridden)
         if self.client is not None:
             kwargs.update(transport=self.client.transport, round_trips=self.client.round_trips)
         if error is not None:
@@ -333,11 +333,7 @@ class PoolModule(object):
 
     def guard_setting(self):
         """The value of mon_allow_pool_delete in the config database for 'mon', or None."""
-        dump = self.client.mon({'prefix': 'config dump'}) or []
-        for entry in dump:
-            if entry.get('section') == 'mon' and entry.get('name') == DELETE_GUARD:
-                return entry.get('value')
-        return None
+        return _pool.config_db_value(self.client.mon({'prefix': 'config dump'}), 'mon', DELETE_GUARD)
 
     def delete_retrying(self, action):
         # The monitors pick up a config database change within moments.
