@@ -621,17 +621,19 @@ def register_identities(topo: Topology, creds):
     if not service:
         service = http("POST", f"{base}/services", {"service": {"name": "glance", "type": "image"}},
                        tok)[2]["service"]["id"]
+    identity = http("GET", f"{base}/services?type=identity", token=tok)[2]["services"][0]["id"]
     regions = {r["id"] for r in http("GET", f"{base}/regions", token=tok)[2]["regions"]}
-    endpoints = http("GET", f"{base}/endpoints?service_id={service}", token=tok)[2]["endpoints"]
-    have = {(e["region_id"], e["interface"]) for e in endpoints}
+    endpoints = http("GET", f"{base}/endpoints", token=tok)[2]["endpoints"]
+    have = {(e["service_id"], e["region_id"], e["interface"]) for e in endpoints}
     for site, info in topo.sites.items():
         if site not in regions:
             http("POST", f"{base}/regions", {"region": {"id": site}}, tok)
-        for iface in ("public", "internal", "admin"):
-            if (site, iface) not in have:
-                http("POST", f"{base}/endpoints", {"endpoint": {
-                    "service_id": service, "interface": iface, "region_id": site,
-                    "url": f"http://{info['vip']}:9292"}}, tok)
+        # Each site is a region: its own Glance, and central's Keystone (as in DCN deployments).
+        for svc, url in ((service, f"http://{info['vip']}:9292"), (identity, keystone_url(topo) + "/v3/")):
+            for iface in ("public", "internal", "admin"):
+                if (svc, site, iface) not in have:
+                    http("POST", f"{base}/endpoints", {"endpoint": {
+                        "service_id": svc, "interface": iface, "region_id": site, "url": url}}, tok)
 
 
 # --------------------------------------------------------------------- glance

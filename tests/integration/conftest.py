@@ -1,0 +1,155 @@
+# Copyright: edgestack.glance_ceph contributors
+# Apache License 2.0 (see LICENSE)
+"""Shared harness for tests that run against the lab's real hosts.
+
+Fixtures:
+  lab               the running lab (skips, or fails under EDGESTACK_REQUIRE_LAB=1, when it is down)
+  ansible_playbook  run a playbook against the lab inventory and parse its result
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+LAB = REPO / "lab" / "lab.py"
+
+
+class Lab:
+    """The running lab, as `lab.py status --json` describes it."""
+
+    def __init__(self, status: dict):
+        self.status = status
+        self.hosts = status["hosts"]
+        self.sites = list(status["sites"])
+        self.clouds_yaml = status["clouds_yaml"]
+        self.state_dir = Path(status["state_dir"])
+
+    @property
+    def inventory_args(self) -> list[str]:
+        args = []
+        for path in self.status["inventory"]:
+            args += ["-i", path]
+        return args
+
+    def exec(self, host: str, argv, input=None, timeout=120, check=False) -> subprocess.CompletedProcess:
+        """Run argv inside a lab host (its network, mount and UTS namespaces)."""
+        proc = subprocess.run([os.environ.get("PYTHON", "python3"), str(LAB), "exec", host, "--", *argv],
+                              input=input, capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{host}: {argv} failed rc={proc.returncode}: {proc.stderr}")
+        return proc
+
+    def hosts_with(self, service: str, site: str | None = None) -> list[str]:
+        return [name for name, h in self.hosts.items()
+                if service in h["services"] and (site is None or h["site"] == site)]
+
+    def ceph_host(self, site: str) -> str:
+        return self.hosts_with("ceph", site)[0]
+
+    def glance_hosts(self, site: str) -> list[str]:
+        return self.hosts_with("glance", site)
+
+    def address(self, host: str) -> str:
+        return self.hosts[host]["address"]
+
+    def ceph(self, site: str, *args, timeout=60):
+        """Run a read-only ceph command on the site's Ceph host; return parsed JSON."""
+        proc = self.exec(self.ceph_host(site), ["ceph", "--cluster", site, "--connect-timeout", "10",
+                                                *args, "--format", "json"], timeout=timeout, check=True)
+        return json.loads(proc.stdout) if proc.stdout.strip() else None
+
+
+def _lab_status() -> dict | None:
+    proc = subprocess.run([os.environ.get("PYTHON", "python3"), str(LAB), "status", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        return None
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def lab() -> Lab:
+    status = _lab_status()
+    if status is None or not status.get("ok"):
+        msg = "the lab is not up and healthy: run `make lab-up` (python3 lab/lab.py up)"
+        if os.environ.get("EDGESTACK_REQUIRE_LAB") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return Lab(status)
+
+
+@dataclass
+class PlaybookResult:
+    rc: int
+    stdout: str
+    stderr: str
+    data: dict | None = None
+    tasks: list | None = field(default=None)
+
+    @property
+    def stats(self) -> dict:
+        return (self.data or {}).get("stats", {})
+
+    @property
+    def changed(self) -> int:
+        return sum(s.get("changed", 0) for s in self.stats.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(s.get("failures", 0) + s.get("unreachable", 0) for s in self.stats.values())
+
+    def task_results(self, name: str) -> dict:
+        """host -> result of the (last) task with that name."""
+        out = {}
+        for task in self.tasks or []:
+            if task["task"]["name"] == name:
+                out.update(task["hosts"])
+        if not out:
+            raise KeyError(f"no task named {name!r}; tasks: {[t['task']['name'] for t in self.tasks or []]}")
+        return out
+
+
+def run_playbook(playbook, inventory_args, extra_vars=None, check=False, diff=False, verbosity=0, env=None,
+                 limit=None, timeout=1200) -> PlaybookResult:
+    argv = ["ansible-playbook", str(playbook), *inventory_args]
+    if extra_vars:
+        argv += ["-e", json.dumps(extra_vars)]
+    if check:
+        argv.append("--check")
+    if diff:
+        argv.append("--diff")
+    if limit:
+        argv += ["--limit", limit]
+    if verbosity:
+        argv.append("-" + "v" * verbosity)
+    run_env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+               "PYTHONPATH": str(REPO / "build" / "collections"), "ANSIBLE_FORCE_COLOR": "0",
+               "ANSIBLE_NOCOLOR": "1"}
+    use_json = verbosity == 0 and not (env or {}).get("ANSIBLE_STDOUT_CALLBACK")
+    if use_json:
+        run_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+    run_env.update(env or {})
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=run_env, timeout=timeout)
+    result = PlaybookResult(proc.returncode, proc.stdout, proc.stderr)
+    if use_json:
+        start = proc.stdout.find("{")
+        if start >= 0:
+            result.data = json.loads(proc.stdout[start:])
+            result.tasks = [t for play in result.data.get("plays", []) for t in play.get("tasks", [])]
+    return result
+
+
+@pytest.fixture
+def ansible_playbook(lab):
+    def _run(playbook, extra_vars=None, check=False, diff=False, verbosity=0, env=None, limit=None,
+             inventory_args=None, timeout=1200):
+        return run_playbook(playbook, inventory_args or lab.inventory_args, extra_vars=extra_vars, check=check,
+                            diff=diff, verbosity=verbosity, env=env, limit=limit, timeout=timeout)
+    return _run
