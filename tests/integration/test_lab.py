@@ -1,10 +1,11 @@
 # Copyright: edgestack.glance_ceph contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The lab itself: what every other integration test stands on."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 import urllib.request
@@ -31,7 +32,7 @@ def keystone_token(lab) -> tuple[str, dict]:
 
 def test_every_host_answers_ansible_ping_over_ssh(lab):
     proc = subprocess.run(["ansible", "all", *lab.inventory_args, "-m", "ansible.builtin.ping"],
-                          capture_output=True, text=True, cwd=REPO, timeout=180)
+                          capture_output=True, text=True, cwd=REPO, timeout=180, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for host in lab.hosts:
         assert f"{host} | SUCCESS" in proc.stdout
@@ -54,7 +55,7 @@ def test_a_file_written_on_one_host_is_absent_on_every_other(lab, directory):
         assert lab.exec(writer, ["test", "-e", marker]).returncode == 0
         for other in hosts[:-1]:
             assert lab.exec(other, ["test", "-e", marker]).returncode != 0, f"{marker} visible on {other}"
-        assert subprocess.run(["test", "-e", marker]).returncode != 0, "visible on the controller"
+        assert not os.path.exists(marker), "visible on the controller"
     finally:
         lab.exec(writer, ["rm", "-f", marker])
 
@@ -111,7 +112,7 @@ def test_glance_runs_as_the_host_runs_it(lab):
 def test_bring_up_again_is_safe_and_quick(lab):
     before = {s: lab.ceph(s, "fsid")["fsid"] for s in lab.sites}
     t0 = time.monotonic()
-    proc = subprocess.run(["python3", str(LAB), "up"], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(["python3", str(LAB), "up"], capture_output=True, text=True, timeout=300, check=False)
     elapsed = time.monotonic() - t0
     assert proc.returncode == 0, proc.stderr
     assert elapsed < 30, f"a second bring-up took {elapsed:.1f}s"

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job on the lab: `make demo` runs it once the lab is up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+inv=()
+for s in $(python3 lab/lab.py sites); do inv+=(-i "inventories/lab/$s"); done
+if [ ! -f playbooks/site.yml ]; then
+  echo "The lab is up (python3 lab/lab.py status). playbooks/site.yml does not exist yet: stopping here."
+  exit 0
+fi
+ansible-playbook playbooks/site.yml "${inv[@]}"
+if [ -f playbooks/demo_report.yml ]; then
+  ansible-playbook playbooks/demo_report.yml "${inv[@]}"
+fi
