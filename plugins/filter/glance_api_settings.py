@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""glance_api_settings: the storage settings a Glance API host gets in glance-api.conf."""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores import glance_store_sections
+
+# Glance's own defaults, except rados_connect_timeout: Glance's 0 means "wait
+# forever", and an unreachable edge cluster must not hang every upload.
+RBD_DEFAULTS = {"rbd_store_chunk_size": 8, "rbd_thin_provisioning": False, "rados_connect_timeout": 30}
+
+
+def glance_api_settings(stores, import_methods=None, show_image_direct_url=True, rbd_defaults=None,
+                        staging_dir="/var/lib/glance/staging", tasks_dir="/var/lib/glance/tasks_work",
+                        worker_self_reference_url=""):
+    """Return {section: {option: value}} for glance-api.conf on a host."""
+    if not isinstance(stores, list) or not stores:
+        raise AnsibleFilterError("glance_api_settings needs the site's store list (from glance_store_map)")
+    defaults = dict(RBD_DEFAULTS)
+    defaults.update(rbd_defaults or {})
+    https = [s.get("id") for s in stores if isinstance(s, dict) and s.get("type") == "http"]
+    if len(https) > 1:
+        raise AnsibleFilterError(
+            f"stores {https} are all of type http: Glance allows at most one http store; keep one")
+    for name, value in (("staging_dir", staging_dir), ("tasks_dir", tasks_dir)):
+        if not isinstance(value, str) or not posixpath.isabs(value):
+            raise AnsibleFilterError(f"{name} must be an absolute path, got {value!r}")
+    if posixpath.normpath(staging_dir) == posixpath.normpath(tasks_dir):
+        raise AnsibleFilterError(
+            f"the staging and tasks directories are both {staging_dir}: give them distinct directories")
+    merged = []
+    for store in stores:
+        store = copy.deepcopy(store)
+        if isinstance(store, dict) and store.get("type") == "rbd":
+            options = dict(defaults)
+            options.update(store.get("options") or {})
+            store["options"] = options
+        merged.append(store)
+    sections = glance_store_sections(merged, import_methods, show_image_direct_url)
+    if worker_self_reference_url:
+        sections["DEFAULT"]["worker_self_reference_url"] = worker_self_reference_url
+    sections["os_glance_staging_store"] = {"filesystem_store_datadir": staging_dir}
+    sections["os_glance_tasks_store"] = {"filesystem_store_datadir": tasks_dir}
+    return sections
+
+
+class FilterModule:
+    """glance-api.conf settings for a host."""
+
+    def filters(self):
+        return {"glance_api_settings": glance_api_settings}

@@ -1,0 +1,118 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure planning of glance-api.conf storage settings."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_api_settings import glance_api_settings
+from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores import glance_store_map
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import Ini, plan
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+SITES = [{"name": "central", "type": "central"}, {"name": "dcn0", "type": "edge"}, {"name": "dcn1", "type": "edge"}]
+
+
+def lab_conf():
+    return (FIXTURES / "glance-api.conf.lab").read_text()
+
+
+def stock_conf():
+    return gzip.decompress((FIXTURES / "glance-api.conf.debian-stock.gz").read_bytes()).decode()
+
+
+def settings_for(site, sites=SITES):
+    return glance_api_settings(glance_store_map(sites, site))
+
+
+@pytest.mark.parametrize("conf", [lab_conf, stock_conf], ids=["lab", "debian-stock"])
+def test_first_run_sets_stores_and_drops_single_store_options(conf):
+    text, actions, _before, _after = plan(conf(), settings_for("central"))
+    ini = Ini(text)
+    assert ini.get("DEFAULT", "enabled_backends") == "central:rbd,dcn0:rbd,dcn1:rbd"
+    assert ini.get("glance_store", "default_backend") == "central"
+    assert ini.get("glance_store", "stores") is None
+    assert ini.get("glance_store", "default_store") is None
+    assert ini.get("dcn0", "rbd_store_ceph_conf") == "/etc/ceph/dcn0.conf"
+    assert ini.get("os_glance_staging_store", "filesystem_store_datadir") != ini.get(
+        "os_glance_tasks_store", "filesystem_store_datadir")
+    assert {"action": "set", "section": "DEFAULT", "option": "enabled_backends",
+            "value": "central:rbd,dcn0:rbd,dcn1:rbd"} in actions
+
+
+@pytest.mark.parametrize("conf", [lab_conf, stock_conf], ids=["lab", "debian-stock"])
+def test_second_run_plans_nothing(conf):
+    once, _, _, _ = plan(conf(), settings_for("dcn0"))
+    twice, actions, before, after = plan(once, settings_for("dcn0"))
+    assert actions == []
+    assert twice == once
+    assert before == after
+
+
+def test_deployment_settings_and_comments_are_kept():
+    original = lab_conf()
+    text, _, _, _ = plan(original, settings_for("central"))
+    for line in original.splitlines():
+        if line.startswith(("#", "connection", "password", "flavor", "bind_host", "auth_url")):
+            assert line in text.splitlines(), line
+    stock = stock_conf()
+    text, _, _, _ = plan(stock, settings_for("central"))
+    comments = [line for line in stock.splitlines() if line.startswith("#")]
+    assert [line for line in text.splitlines() if line.startswith("#")] == comments
+
+
+def test_edge_site_gets_its_own_store_as_default_and_central():
+    text, _, _, _ = plan(lab_conf(), settings_for("dcn1"))
+    ini = Ini(text)
+    assert ini.get("DEFAULT", "enabled_backends") == "dcn1:rbd,central:rbd"
+    assert ini.get("glance_store", "default_backend") == "dcn1"
+    assert ini.section("dcn0") is None
+
+
+def test_a_store_no_longer_declared_loses_its_section():
+    with_two_edges, _, _, _ = plan(lab_conf(), settings_for("central"))
+    one_edge = SITES[:2]
+    text, actions, before, after = plan(with_two_edges, settings_for("central", one_edge))
+    ini = Ini(text)
+    assert ini.section("dcn1") is None
+    assert ini.get("DEFAULT", "enabled_backends") == "central:rbd,dcn0:rbd"
+    assert {"action": "remove_section", "section": "dcn1"} in actions
+    assert "dcn1" in before and "dcn1" not in after
+
+
+def test_drifted_option_is_corrected_alone():
+    text, _, _, _ = plan(lab_conf(), settings_for("central"))
+    drifted = text.replace("rbd_store_pool = images", "rbd_store_pool = volumes", 1)
+    fixed, actions, _, _ = plan(drifted, settings_for("central"))
+    assert actions == [{"action": "set", "section": "central", "option": "rbd_store_pool", "value": "images"}]
+    assert fixed == text
+
+
+def test_diff_never_shows_unmanaged_options_of_shared_sections():
+    conf = lab_conf().replace("[DEFAULT]\n", "[DEFAULT]\ntransport_url = rabbit://glance:s3cret@mq:5672/\n")
+    _, _, before, after = plan(conf, settings_for("central"))
+    assert "transport_url" not in before.get("DEFAULT", {})
+    assert "s3cret" not in repr(before) + repr(after)
+    assert "keystone_authtoken" not in before
+
+
+def test_settings_filter_rejects_bad_input_with_the_fix():
+    stores = glance_store_map(SITES, "central")
+    with pytest.raises(Exception, match="distinct"):
+        glance_api_settings(stores, staging_dir="/var/lib/glance/x", tasks_dir="/var/lib/glance/x/")
+    http = [{"id": "web1", "type": "http"}, {"id": "web2", "type": "http"}]
+    with pytest.raises(Exception, match="at most one http store"):
+        glance_api_settings(stores + http)
+    with pytest.raises(Exception, match="absolute"):
+        glance_api_settings(stores, staging_dir="staging")
+
+
+def test_rbd_defaults_yield_to_a_store_own_options():
+    stores = glance_store_map(SITES, "dcn0", stores=[{"id": "dcn0", "options": {"rbd_store_chunk_size": 16}}])
+    settings = glance_api_settings(stores)
+    assert settings["dcn0"]["rbd_store_chunk_size"] == "16"
+    assert settings["central"]["rbd_store_chunk_size"] == "8"
+    assert settings["central"]["rados_connect_timeout"] == "30"
