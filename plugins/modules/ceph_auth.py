@@ -84,11 +84,12 @@ options:
     description:
       - Return the keyring of every listed client with O(clients[].state=present)
         in RV(keyrings).
-      - The keyrings contain keys. When RV(keyrings) is not empty, the
-        collection's action plugin marks the result C(no_log), so Ansible
-        hides the task's output (at every verbosity, and in the log) as if
-        the task had C(no_log=true); the registered variable still holds
-        the keyrings. Write them out with a task that has C(no_log=true)
+      - The keyrings contain keys. The collection's action plugin treats
+        the module's raw output as C(no_log) (connection plugins print it
+        from C(-vvv) on) and, when RV(keyrings) is not empty, marks the
+        result C(no_log), so Ansible hides the task's output (at every
+        verbosity, and in the log) as if the task had C(no_log=true); the
+        registered variable still holds the keyrings. Write them out with a task that has C(no_log=true)
         and a restrictive C(mode), never print them.
       - In check mode, keys that would change or be generated are unknown,
         so those clients are left out.

@@ -36,9 +36,11 @@ options:
   return_keyring:
     description:
       - Also return the keyring of every returned entity in RV(keyrings).
-      - When RV(keyrings) is not empty the collection's action plugin marks
-        the result C(no_log), so Ansible hides the task's output at every
-        verbosity; the registered variable still holds the keyrings. Handle
+      - The collection's action plugin then treats the module's raw output
+        as C(no_log) (connection plugins print it from C(-vvv) on) and, when
+        RV(keyrings) is not empty, marks the result C(no_log), so Ansible
+        hides the task's output at every verbosity; the registered variable
+        still holds the keyrings. Handle
         them only in tasks with C(no_log=true).
     type: bool
     default: false

@@ -277,30 +277,44 @@ def test_auth_info_keys_only_when_asked(cluster, capsys):
     assert_no_key(out.replace(GLANCE_KEY, ''))
 
 
-@pytest.mark.parametrize('result, hidden', [
-    ({'changed': False}, False),
-    ({'keyrings': {}}, False),
-    ({'keyrings': {'client.x': '[client.x]\n'}}, True),
+@pytest.mark.parametrize('args, result, hidden, quiet', [
+    ({}, {'changed': False}, False, False),
+    ({'return_keyring': True}, {'keyrings': {}}, False, True),
+    ({'return_keyring': 'yes'}, {'keyrings': {'client.x': '[client.x]\n'}}, True, True),
 ])
-def test_action_plugin_hides_results_with_keyrings(monkeypatch, result, hidden):
+def test_action_plugin_hides_keyrings(monkeypatch, args, result, hidden, quiet):
     from ansible_collections.edgestack.glance_ceph.plugins.action import ceph_auth as action
     from ansible.plugins.action import ActionBase
 
     class Task(object):
         async_val = 0
-        args = {}
+
+    class PlayContext(object):
+        no_log = False
 
     class Connection(object):
         has_native_async = False
+        _play_context = PlayContext()
 
         class _shell(object):
             tmpdir = None
 
+    seen = []
+
+    def execute(self, **kw):
+        seen.append((self._play_context.no_log, self._connection._play_context.no_log))
+        return dict(result)
+
     plugin = action.ActionModule.__new__(action.ActionModule)
     plugin._task = Task()
+    plugin._task.args = args
     plugin._connection = Connection()
+    plugin._play_context = PlayContext()
     monkeypatch.setattr(ActionBase, 'run', lambda self, tmp=None, task_vars=None: {})
-    monkeypatch.setattr(action.ActionModule, '_execute_module', lambda self, **kw: dict(result))
+    monkeypatch.setattr(action.ActionModule, '_execute_module', execute)
     monkeypatch.setattr(action.ActionModule, '_remove_tmp_path', lambda self, path: None)
     out = plugin.run(task_vars={})
     assert out.get('_ansible_no_log', False) is hidden
+    # the raw module output is no_log while the module runs, and only then
+    assert seen == [(quiet, quiet)]
+    assert plugin._play_context.no_log is False and plugin._connection._play_context.no_log is False
