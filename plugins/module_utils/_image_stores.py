@@ -40,6 +40,7 @@ may change without notice.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -193,17 +194,22 @@ def resolve(ref, by_id=None, by_name=None):
 # Planning
 # --------------------------------------------------------------------------
 def desired_stores(stores):
-    """Validated, deduplicated target store ids, in the order given."""
+    """Validated, deduplicated target store ids, in the order given; None for "every edge store"."""
+    if not stores:
+        return None
     result = []
-    for index, store in enumerate(stores or []):
+    for index, store in enumerate(stores):
         if not isinstance(store, str) or not store.strip():
             raise ImageStoresError('stores[%d] must be a non-empty store id, got %r' % (index, store))
         store = store.strip()
         if store not in result:
             result.append(store)
-    if not result:
-        raise ImageStoresError('stores is empty: give at least one store id')
     return result
+
+
+def edge_stores(catalog, central):
+    """Every store of the catalog but the central one, sorted."""
+    return sorted(s for s in catalog if s != central)
 
 
 def desired_images(images):
@@ -227,6 +233,7 @@ class Plan(object):
         self.catalog = catalog
         self.types_known = types_known
         self.images = []      # entries, in request order
+        self.targets = []     # the target stores
         self.warnings = []
 
     @property
@@ -280,7 +287,8 @@ def plan(images, stores, catalog, central=None, types_known=True, endpoint=None)
     """What distributing ``images`` to ``stores`` takes.
 
     ``images``: ``[(ref, raw image or None, error or None)]`` as ``resolve``
-    returns them. ``stores``: target store ids (``desired_stores``).
+    returns them. ``stores``: target store ids (``desired_stores``); None
+    means every store but the central one.
     ``catalog``: ``store_catalog``. ``central``: the central store id; the
     catalog's default store when None. Never raises for a problem of one
     image or store: those are ``refuse``/``error`` items, which
@@ -296,7 +304,13 @@ def plan(images, stores, catalog, central=None, types_known=True, endpoint=None)
                                    'central_store (stores: %s)' % (where, known))
     elif central not in catalog:
         raise ImageStoresError('central_store %r is not a store%s (stores: %s)' % (central, where, known))
+    if stores is None:
+        stores = edge_stores(catalog, central)
+        if not stores:
+            raise ImageStoresError('the Glance API%s has no store besides the central store %r: give stores'
+                                   % (where, central))
     result = Plan(central, catalog, types_known)
+    result.targets = list(stores)
     for ref, raw, error in images:
         have = image_state(raw) if raw is not None else None
         entry = {
@@ -571,10 +585,17 @@ def api_base(endpoint):
 
 
 def _body_text(resp, limit=2000):
+    """The error text of a response: Glance's JSON ``message``, else the body without HTML tags."""
     try:
         text = resp.text
     except Exception:  # pylint: disable=broad-except
         return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get('message'), str):
+        text = data['message']
     text = re.sub(r'<[^>]+>', ' ', text or '')
     text = re.sub(r'\s+', ' ', text).strip()
     return text[:limit]

@@ -65,9 +65,10 @@ options:
         for example V(dcn0).
       - A store the Glance API does not have is an error.
       - Listing the central store only checks that the images are there.
+      - When unset or empty, every store of the Glance API but O(central_store),
+        that is every edge site's store when the API is the central one.
     type: list
     elements: str
-    required: true
   central_store:
     description:
       - Id of the central site's store, the one images are copied from.
@@ -246,6 +247,12 @@ central_store:
   returned: when the stores could be read
   type: str
   sample: central
+target_stores:
+  description: The stores the images must be in (O(stores), or every store but the central one).
+  returned: when the stores could be read
+  type: list
+  elements: str
+  sample: [dcn0, dcn1]
 endpoint:
   description: The Glance API the module talked to (its v2 base URL).
   returned: when it could be determined
@@ -284,7 +291,7 @@ except ImportError:
 def argument_spec():
     return dict(
         images=dict(type='list', elements='str', required=True),
-        stores=dict(type='list', elements='str', required=True),
+        stores=dict(type='list', elements='str'),
         central_store=dict(type='str'),
         wait=dict(type='bool', default=True),
         timeout=dict(type='int', default=600),
@@ -383,7 +390,7 @@ class ImageStoresModule(object):
             plan = self.read(images, stores)
         except _image_stores.ImageStoresError as exc:
             self.fail(error=exc)
-        self.result.update(central_store=plan.central, images=plan.images,
+        self.result.update(central_store=plan.central, target_stores=plan.targets, images=plan.images,
                            actions=_image_stores.actions(plan))
         for warning in plan.warnings:
             module.warn(warning)
