@@ -124,18 +124,29 @@ def store_ids(enabled_backends):
     return [item.split(":", 1)[0].strip() for item in enabled_backends.split(",") if item.strip()]
 
 
-def plan(text, settings, remove_options=None):
+def plan(text, settings, remove_options=None, keep_stores=None):
     """Return (new_text, actions, before, after) for the desired settings.
 
     settings: {section: {option: value-as-string}} the collection owns.
     remove_options: {section: [option, ...]} to delete when present.
     Stores listed in the current enabled_backends but not in the new one have
     their sections removed. Actions are dicts: set / remove_option / remove_section.
+    keep_stores: store ids to leave exactly as they are (a site that could not
+    be reached this run): when the file has them, their section and their entry
+    in enabled_backends stay; when it does not, they are not added.
     """
     ini = Ini(text)
     actions = []
-    old_ids = store_ids(ini.get("DEFAULT", "enabled_backends"))
+    old_enabled = ini.get("DEFAULT", "enabled_backends")
+    old_ids = store_ids(old_enabled)
     new_enabled = settings.get("DEFAULT", {}).get("enabled_backends")
+    keep = [sid for sid in (keep_stores or []) if sid in old_ids and sid not in store_ids(new_enabled)]
+    if new_enabled is not None and keep:
+        old_entries = {item.split(":", 1)[0].strip(): item.strip() for item in old_enabled.split(",") if item.strip()}
+        settings = dict(settings)
+        settings["DEFAULT"] = dict(settings["DEFAULT"])
+        new_enabled = ",".join([new_enabled] + [old_entries[sid] for sid in keep])
+        settings["DEFAULT"]["enabled_backends"] = new_enabled
     new_ids = store_ids(new_enabled) if new_enabled is not None else old_ids
     stale = [sid for sid in old_ids if sid not in new_ids and sid not in RESERVED_SECTIONS and sid not in settings]
     if new_enabled is not None:

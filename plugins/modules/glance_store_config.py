@@ -43,6 +43,14 @@ options:
     description: Options to delete when present, as C({section: [option, ...]}).
     type: dict
     default: {}
+  keep_stores:
+    description:
+      - Store ids to leave exactly as the file has them, typically the stores of sites that could not
+        be reached this run, so that their images stay reachable. A kept store that the file has
+        keeps its section and its C(enabled_backends) entry; one the file lacks is not added.
+    type: list
+    elements: str
+    default: []
   owner:
     description: Owner of the file; unchanged when omitted.
     type: str
@@ -124,6 +132,7 @@ def main():
             path=dict(type="path", default="/etc/glance/glance-api.conf"),
             settings=dict(type="dict", required=True),
             remove_options=dict(type="dict", default={}),
+            keep_stores=dict(type="list", elements="str", default=[]),
             owner=dict(type="str"),
             group=dict(type="str"),
             mode=dict(type="raw"),
@@ -140,7 +149,8 @@ def main():
         module.fail_json(msg=str(exc))
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    new_text, actions, before, after = plan(text, settings, module.params["remove_options"])
+    new_text, actions, before, after = plan(text, settings, module.params["remove_options"],
+                                            module.params["keep_stores"])
     changed = bool(actions)
     result = {
         "changed": changed,

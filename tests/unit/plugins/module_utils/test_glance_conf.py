@@ -116,3 +116,21 @@ def test_rbd_defaults_yield_to_a_store_own_options():
     assert settings["dcn0"]["rbd_store_chunk_size"] == "16"
     assert settings["central"]["rbd_store_chunk_size"] == "8"
     assert settings["central"]["rados_connect_timeout"] == "30"
+
+
+def test_kept_store_of_an_unreachable_site_stays_as_it_was():
+    all_three, _, _, _ = plan(lab_conf(), settings_for("central"))
+    without_dcn1 = glance_api_settings(glance_store_map(SITES[:2], "central"))
+    text, actions, _, _ = plan(all_three, without_dcn1, keep_stores=["dcn1"])
+    ini = Ini(text)
+    assert ini.get("DEFAULT", "enabled_backends") == "central:rbd,dcn0:rbd,dcn1:rbd"
+    assert ini.get("dcn1", "rbd_store_ceph_conf") == "/etc/ceph/dcn1.conf"
+    assert actions == []
+
+
+def test_kept_store_that_the_file_lacks_is_not_added():
+    only_central = plan(lab_conf(), glance_api_settings(glance_store_map(SITES[:1], "central")))[0]
+    without_dcn1 = glance_api_settings(glance_store_map(SITES[:2], "central"))
+    text, _, _, _ = plan(only_central, without_dcn1, keep_stores=["dcn1"])
+    assert Ini(text).get("DEFAULT", "enabled_backends") == "central:rbd,dcn0:rbd"
+    assert Ini(text).section("dcn1") is None
