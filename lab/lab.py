@@ -786,6 +786,7 @@ def status(topo: Topology) -> dict:
             st = futs[site].result() if site in futs else {"ok": False, "why": "host namespaces missing"}
             out["sites"][site] = st
             out["ok"] = out["ok"] and st["ok"]
+    out["sites_vip"] = {site: info["vip"] for site, info in topo.sites.items()}
     out["rss_mib"] = lab_rss_mib(topo)
     out["state_dir"] = str(STATE)
     out["clouds_yaml"] = str(STATE / "clouds.yaml")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +60,42 @@ class Lab:
 
     def address(self, host: str) -> str:
         return self.hosts[host]["address"]
+
+    def token(self) -> str:
+        """A Keystone token (admin, project admin) for the lab's Glance APIs."""
+        import yaml  # pylint: disable=import-outside-toplevel
+        auth = yaml.safe_load(open(self.clouds_yaml, encoding="utf-8"))["clouds"]["lab-central"]["auth"]
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": auth["username"], "domain": {"name": "Default"}, "password": auth["password"]}}},
+            "scope": {"project": {"name": auth["project_name"], "domain": {"name": "Default"}}}}}
+        req = urllib.request.Request(auth["auth_url"] + "/auth/tokens", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.headers["X-Subject-Token"]
+
+    def vip(self, site: str) -> str:
+        return f"http://{self.status['sites_vip'][site]}:9292" if "sites_vip" in self.status else None
+
+    def glance(self, base: str, method: str, path: str, body=None, data: bytes | None = None,
+               headers=None, token=None, timeout=60):
+        """Call a Glance API; return (status, parsed JSON or text)."""
+        hdrs = {"X-Auth-Token": token or self.token()}
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs["Content-Type"] = "application/json"
+        hdrs.update(headers or {})
+        req = urllib.request.Request(base + path, data=data, headers=hdrs, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                raw = resp.read()
+                status = resp.status
+        except urllib.error.HTTPError as exc:
+            raw, status = exc.read(), exc.code
+        text = raw.decode(errors="replace")
+        try:
+            return status, json.loads(text) if text else None
+        except ValueError:
+            return status, text
 
     def ceph(self, site: str, *args, timeout=60):
         """Run a read-only ceph command on the site's Ceph host; return parsed JSON."""
