@@ -40,8 +40,8 @@ options:
         as C(no_log) (connection plugins print it from C(-vvv) on) and, when
         RV(keyrings) is not empty, marks the result C(no_log), so Ansible
         hides the task's output at every verbosity; the registered variable
-        still holds the keyrings. Handle
-        them only in tasks with C(no_log=true).
+        still holds the keyrings. Handle them only in tasks with
+        C(no_log=true).
     type: bool
     default: false
 seealso:
