@@ -1,0 +1,357 @@
+# -*- coding: utf-8 -*-
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client-side Ceph filters: monitor addresses, client declarations, keyrings.
+
+An inventory lists a cluster's monitors as plain IP addresses; the client
+configuration needs them as a ``mon_host`` string in Ceph's address-vector
+syntax. The filters here build that string, validate the addresses (and,
+given a ``mon dump``, compare them with the cluster's monitors), validate
+the CephX clients a site declares against the pools it declares, and pick
+keys out of keyring text. They are pure: no I/O, no Ansible state.
+
+Filters:
+  ceph_mon_host           addresses -> "[v2:10.0.0.1:3300,v1:10.0.0.1:6789],..."
+  ceph_mon_host_problems  addresses (+ mon dump) -> [problem, ...]
+  ceph_client_problems    clients + declared pools -> [problem, ...]
+  ceph_keyring_keys       ceph_auth keyrings + names -> [{name, key}]
+
+The ``*_problems`` filters return messages instead of raising so that a
+role's ``ansible.builtin.assert`` can name the variable and the fix; none of
+them ever quotes a key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+try:
+    import netaddr
+except ImportError:  # pragma: no cover - reported when a filter is used
+    netaddr = None
+
+__all__ = [
+    "MSGR_MODES",
+    "ceph_mon_host",
+    "ceph_mon_host_problems",
+    "ceph_client_problems",
+    "ceph_keyring_keys",
+    "mon_addresses_of_monmap",
+]
+
+MSGR_MODES = ("both", "v2", "v1")
+DEFAULT_V2_PORT = 3300
+DEFAULT_V1_PORT = 6789
+
+#: Cap types a CephX client may hold.
+CAP_TYPES = ("mon", "mgr", "osd", "mds")
+#: CephX client names as the collection accepts them.
+CLIENT_NAME_RE = re.compile(r"^client\.[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: Clients a site's declarations must never manage: the admin identity.
+RESERVED_CLIENTS = ("client.admin",)
+#: Keys a client declaration may carry (see roles/ceph_client_auth).
+CLIENT_KEYS = ("name", "state", "caps", "secret", "deliver")
+#: "pool=<name>" inside a cap string (osd and mgr caps).
+CAP_POOL_RE = re.compile(r"(?:^|[\s,])pool\s*=\s*([^\s,]+)")
+#: "[client.x]" then "key = ..." in keyring text.
+_SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+_KEY_RE = re.compile(r"^\s*key\s*=\s*(\S+)\s*$")
+
+
+def _require_netaddr():
+    if netaddr is None:
+        raise AnsibleFilterError(
+            "the edgestack.glance_ceph Ceph filters need the Python library netaddr on the controller: "
+            "pip install netaddr")
+
+
+def _is_list(value):
+    return not isinstance(value, (str, bytes, Mapping)) and hasattr(value, "__iter__")
+
+
+# --------------------------------------------------------------------------
+# Monitor addresses
+# --------------------------------------------------------------------------
+def _address_problem(entry):
+    """(normalised address, None) or (None, reason) for one inventory entry."""
+    if not isinstance(entry, str):
+        return None, f"{entry!r} is not a string"
+    text = entry
+    if not text or text != text.strip():
+        return None, f"{entry!r} has surrounding spaces or is empty"
+    if text.startswith(("v1:", "v2:")) or text.startswith("[") or re.match(r"^[0-9.]+:[0-9]+$", text):
+        return None, (f"{entry!r} carries a protocol, brackets or a port: list the plain address "
+                      "(the ports and the v2/v1 forms are added by ceph_mon_host)")
+    if "/" in text:
+        return None, f"{entry!r} is a network, not an address"
+    if "%" in text:
+        return None, f"{entry!r} has an IPv6 zone index, which Ceph cannot use in mon_host"
+    try:
+        if ":" in text:
+            if not netaddr.valid_ipv6(text):
+                raise ValueError
+            address = netaddr.IPAddress(text, 6)
+        else:
+            if not netaddr.valid_ipv4(text, flags=netaddr.INET_PTON):
+                raise ValueError
+            address = netaddr.IPAddress(text, 4, flags=netaddr.INET_PTON)
+    except (ValueError, netaddr.AddrFormatError):
+        return None, f"{entry!r} is not an IPv4 or IPv6 address (host names are not accepted either)"
+    if address.format() in ("0.0.0.0", "::"):
+        return None, f"{entry!r} is the unspecified address, which no monitor listens on"
+    if address.is_multicast():
+        return None, f"{entry!r} is a multicast address"
+    if address.version == 4 and address == netaddr.IPAddress("255.255.255.255"):
+        return None, f"{entry!r} is the broadcast address"
+    return str(address), None
+
+
+def mon_addresses_of_monmap(monmap):
+    """The plain monitor addresses of a ``ceph mon dump --format json``, sorted."""
+    if not isinstance(monmap, Mapping):
+        raise AnsibleFilterError(f"monmap must be the JSON of `ceph mon dump`, got {type(monmap).__name__}")
+    found = set()
+    for mon in monmap.get("mons") or []:
+        addrs = ((mon.get("public_addrs") or {}).get("addrvec")) or []
+        texts = [a.get("addr", "") for a in addrs] or [mon.get("public_addr") or mon.get("addr") or ""]
+        for text in texts:
+            text = text.split("/", 1)[0]
+            host = text.rsplit(":", 1)[0] if ":" in text else text
+            host = host.strip("[]")
+            if host:
+                try:
+                    found.add(str(netaddr.IPAddress(host)))
+                except (ValueError, netaddr.AddrFormatError):
+                    found.add(host)
+    return sorted(found)
+
+
+def ceph_mon_host_problems(addresses, name="addresses", monmap=None):
+    """Problems with a list of monitor addresses, each naming ``name`` and the fix; [] when fine.
+
+    With ``monmap`` (the JSON of ``ceph mon dump``) the addresses must also be
+    exactly the cluster's monitors.
+    """
+    _require_netaddr()
+    if not _is_list(addresses):
+        return [f"{name} must be a list of monitor IP addresses, got {type(addresses).__name__}: "
+                f"list the cluster's monitors, one plain address each"]
+    entries = list(addresses)
+    if not entries:
+        return [f"{name} is empty: list the cluster's monitor addresses (plain IPv4/IPv6 addresses)"]
+    problems = []
+    seen = {}
+    normalised = []
+    for index, entry in enumerate(entries):
+        address, reason = _address_problem(entry)
+        if reason:
+            problems.append(f"{name}[{index}]: {reason}; fix the address in {name}")
+            continue
+        if address in seen:
+            problems.append(f"{name}[{index}]: {entry!r} repeats {name}[{seen[address]}]: list each monitor once")
+            continue
+        seen[address] = index
+        normalised.append(address)
+    if monmap is not None and not problems:
+        cluster = mon_addresses_of_monmap(monmap)
+        if sorted(normalised) != cluster:
+            missing = sorted(set(cluster) - set(normalised))
+            extra = sorted(set(normalised) - set(cluster))
+            detail = []
+            if extra:
+                detail.append(f"not monitors of the cluster: {', '.join(extra)}")
+            if missing:
+                detail.append(f"monitors missing from the list: {', '.join(missing)}")
+            problems.append(
+                f"{name} ({', '.join(normalised)}) does not match the cluster's monitors "
+                f"({', '.join(cluster) or 'none'}): {'; '.join(detail)}. Set {name} to the addresses "
+                f"`ceph mon dump` shows (fsid {monmap.get('fsid', 'unknown')})")
+    return problems
+
+
+def _port(value, what):
+    if isinstance(value, bool):
+        raise AnsibleFilterError(f"{what} must be a port number, got {value!r}")
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise AnsibleFilterError(f"{what} must be a port number, got {value!r}")
+    if not 1 <= port <= 65535:
+        raise AnsibleFilterError(f"{what} must be between 1 and 65535, got {port}")
+    return port
+
+
+def ceph_mon_host(addresses, msgr="both", v2_port=DEFAULT_V2_PORT, v1_port=DEFAULT_V1_PORT):
+    """The ``mon_host`` value for plain monitor addresses.
+
+    ``msgr`` both: ``[v2:A:3300,v1:A:6789]`` per monitor; v2: ``[v2:A:3300]``;
+    v1: ``[v1:A:6789]``. IPv6 addresses are bracketed (``[v2:[fd00::1]:3300]``).
+    Monitors keep the inventory's order and are joined with commas.
+    """
+    problems = ceph_mon_host_problems(addresses)
+    if problems:
+        raise AnsibleFilterError("ceph_mon_host: " + "; ".join(problems))
+    if msgr not in MSGR_MODES:
+        raise AnsibleFilterError(f"ceph_mon_host: msgr must be one of {', '.join(MSGR_MODES)}, got {msgr!r}")
+    v2_port = _port(v2_port, "ceph_mon_host: v2_port")
+    v1_port = _port(v1_port, "ceph_mon_host: v1_port")
+    if msgr == "both" and v2_port == v1_port:
+        raise AnsibleFilterError(f"ceph_mon_host: v2_port and v1_port must differ, both are {v2_port}")
+    vectors = []
+    for entry in addresses:
+        address = str(netaddr.IPAddress(entry))
+        host = f"[{address}]" if ":" in address else address
+        parts = []
+        if msgr in ("both", "v2"):
+            parts.append(f"v2:{host}:{v2_port}")
+        if msgr in ("both", "v1"):
+            parts.append(f"v1:{host}:{v1_port}")
+        vectors.append("[" + ",".join(parts) + "]")
+    return ",".join(vectors)
+
+
+# --------------------------------------------------------------------------
+# Client declarations
+# --------------------------------------------------------------------------
+def _cap_pools(cap):
+    return CAP_POOL_RE.findall(cap)
+
+
+def ceph_client_problems(clients, pools, name="clients"):
+    """Problems with a site's CephX client declarations; [] when fine.
+
+    ``clients`` is a list of {name, state, caps, secret, deliver}; ``pools``
+    the names of the pools the site declares. Every ``pool=`` a present
+    client's caps name must be one of ``pools``. Messages name ``name`` and
+    the fix, never a secret.
+    """
+    if not _is_list(clients):
+        return [f"{name} must be a list of clients ({{name: client.<id>, caps: {{...}}}}), "
+                f"got {type(clients).__name__}"]
+    declared = set(pools or []) if _is_list(pools) else set()
+    problems = []
+    seen = {}
+    for index, client in enumerate(clients):
+        where = f"{name}[{index}]"
+        if not isinstance(client, Mapping):
+            problems.append(f"{where} must be a mapping {{name: client.<id>, caps: {{...}}}}, "
+                            f"got {type(client).__name__}")
+            continue
+        client_name = client.get("name")
+        if isinstance(client_name, str):
+            where = f"{where} ({client_name})"
+        unknown = sorted(str(k) for k in set(client) - set(CLIENT_KEYS))
+        if unknown:
+            problems.append(f"{where} has unknown keys {unknown}: a client takes {', '.join(CLIENT_KEYS)}")
+        if not isinstance(client_name, str) or not CLIENT_NAME_RE.match(client_name):
+            problems.append(f"{where}: name must look like client.<id> (letters, digits, '_', '.', '-'), "
+                            f"got {client_name!r}")
+            continue
+        if client_name in RESERVED_CLIENTS:
+            problems.append(f"{where}: {client_name} is the cluster's administrator and is never managed "
+                            f"here: remove it from {name}")
+            continue
+        if client_name in seen:
+            problems.append(f"{where}: {client_name} is declared twice (also {name}[{seen[client_name]}]): "
+                            f"declare each client once")
+            continue
+        seen[client_name] = index
+        state = client.get("state", "present")
+        if state not in ("present", "absent"):
+            problems.append(f"{where}: state must be present or absent, got {state!r}")
+            continue
+        deliver = client.get("deliver", False)
+        if not isinstance(deliver, bool):
+            problems.append(f"{where}: deliver must be true or false, got {deliver!r}")
+        secret = client.get("secret")
+        if secret is not None and (not isinstance(secret, str) or not secret.strip()):
+            problems.append(f"{where}: secret must be a CephX key (ceph-authtool --gen-print-key) or unset")
+        if state == "absent":
+            if deliver is True:
+                problems.append(f"{where}: a client with state absent cannot be delivered: drop deliver")
+            continue
+        caps = client.get("caps")
+        if caps is None:
+            continue
+        if not isinstance(caps, Mapping):
+            problems.append(f"{where}: caps must map a cap type ({', '.join(CAP_TYPES)}) to a cap string, "
+                            f"got {type(caps).__name__}")
+            continue
+        for cap_type, cap in caps.items():
+            if cap_type not in CAP_TYPES:
+                problems.append(f"{where}: caps has an unknown type {cap_type!r}: use {', '.join(CAP_TYPES)}")
+                continue
+            if not isinstance(cap, str) or not cap.strip():
+                problems.append(f"{where}: caps.{cap_type} must be a non-empty string such as 'profile rbd'")
+                continue
+            if '"' in cap or "\n" in cap:
+                problems.append(f"{where}: caps.{cap_type} must not contain double quotes or newlines")
+                continue
+            for pool in _cap_pools(cap):
+                if pool not in declared:
+                    problems.append(
+                        f"{where}: caps.{cap_type} names pool {pool!r}, which the site does not declare "
+                        f"(its pools: {', '.join(sorted(declared)) or 'none'}): add the pool to the site's "
+                        f"pools or fix the pool name in the caps")
+    return problems
+
+
+# --------------------------------------------------------------------------
+# Keyrings
+# --------------------------------------------------------------------------
+def _keyring_key(text, entity):
+    section = None
+    for line in text.splitlines():
+        match = _SECTION_RE.match(line)
+        if match:
+            section = match.group(1).strip()
+            continue
+        match = _KEY_RE.match(line)
+        if match and section == entity:
+            return match.group(1)
+    return None
+
+
+def ceph_keyring_keys(keyrings, names):
+    """[{name, key}] for ``names``, taken from ceph_auth's ``keyrings`` (name -> keyring text).
+
+    A name without a keyring (a key the cluster has yet to generate, in check
+    mode) gets ``key: null``. A keyring without a key for its name raises,
+    without quoting the keyring.
+    """
+    if keyrings is None:
+        keyrings = {}
+    if not isinstance(keyrings, Mapping):
+        raise AnsibleFilterError("ceph_keyring_keys: the input must be the keyrings of ceph_auth "
+                                 "(a mapping of client name to keyring text)")
+    if not _is_list(names):
+        raise AnsibleFilterError("ceph_keyring_keys: names must be a list of client names")
+    result = []
+    for entity in names:
+        text = keyrings.get(entity)
+        if text is None:
+            result.append({"name": entity, "key": None})
+            continue
+        if not isinstance(text, str):
+            raise AnsibleFilterError(f"ceph_keyring_keys: the keyring of {entity} is not text")
+        key = _keyring_key(text, entity)
+        if not key:
+            raise AnsibleFilterError(f"ceph_keyring_keys: the keyring returned for {entity} holds no key "
+                                     f"for [{entity}]")
+        result.append({"name": entity, "key": key})
+    return result
+
+
+class FilterModule:
+    """Client-side Ceph filters."""
+
+    def filters(self):
+        return {
+            "ceph_mon_host": ceph_mon_host,
+            "ceph_mon_host_problems": ceph_mon_host_problems,
+            "ceph_client_problems": ceph_client_problems,
+            "ceph_keyring_keys": ceph_keyring_keys,
+        }

@@ -1,0 +1,177 @@
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read-only preflight of one Ceph cluster's client files, as the service user.
+
+Run by the ceph_client_auth role as the service user (runuser -u glance --
+python3 - ARGS, this text on standard input):
+
+    CONF USER POOL KEYRING FSID TIMEOUT CLUSTER
+
+It connects the way glance_store does (a conf file and a rados id, no
+cluster name), checks that the conf points the client at KEYRING, that the
+cluster is the one with FSID, and lists the RBD images of POOL. It changes
+nothing. It prints one line and exits 0 when everything works; otherwise it
+prints "cluster CLUSTER: CAUSE: detail" and exits 1, CAUSE being one of:
+
+    conf                 the conf is missing, unreadable or does not lead to KEYRING
+    keyring permissions  the keyring exists but the service user cannot read it
+    keyring              the keyring is missing or holds no key for the client
+    key mismatch         the cluster refused the key (it differs, or the client does not exist)
+    network              no monitor or OSD answered within TIMEOUT seconds
+    wrong cluster        the conf leads to a cluster with another fsid
+    pool                 the pool does not exist
+    caps                 the client may not list the pool
+    libraries            python3-rados is not importable
+
+A key is never printed.
+"""
+
+import errno
+import grp
+import os
+import pwd
+import re
+import stat
+import sys
+
+
+class Failure(Exception):
+    def __init__(self, cause, detail):
+        super().__init__(detail)
+        self.cause = cause
+        self.detail = detail
+
+
+def owner_text(path):
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return 'cannot stat: %s' % exc.strerror
+    try:
+        user = pwd.getpwuid(info.st_uid).pw_name
+    except KeyError:
+        user = str(info.st_uid)
+    try:
+        group = grp.getgrgid(info.st_gid).gr_name
+    except KeyError:
+        group = str(info.st_gid)
+    return '%s:%s %04o' % (user, group, stat.S_IMODE(info.st_mode))
+
+
+def me():
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
+
+
+def has_key(path, entity):
+    section = None
+    with open(path, 'r') as handle:
+        for line in handle:
+            match = re.match(r'^\s*\[([^\]]+)\]\s*$', line)
+            if match:
+                section = match.group(1).strip()
+                continue
+            if section == entity and re.match(r'^\s*key\s*=\s*\S+\s*$', line):
+                return True
+    return False
+
+
+def check_files(conf, keyring, entity):
+    if not os.path.exists(conf):
+        raise Failure('conf', '%s does not exist' % conf)
+    if not os.access(conf, os.R_OK):
+        raise Failure('conf', '%s is not readable by user %s (%s)' % (conf, me(), owner_text(conf)))
+    if not os.path.exists(keyring):
+        raise Failure('keyring', '%s does not exist' % keyring)
+    if not os.access(keyring, os.R_OK):
+        raise Failure('keyring permissions',
+                      '%s is not readable by user %s (%s); it must be owned by root, group %s, mode 0640'
+                      % (keyring, me(), owner_text(keyring), me()))
+    if not has_key(keyring, entity):
+        raise Failure('keyring', '%s holds no key for %s' % (keyring, entity))
+
+
+def classify_connect(exc, keyring, entity, mon_host, timeout):
+    code = getattr(exc, 'errno', None)
+    if code in (errno.EACCES, errno.EPERM):
+        return Failure('key mismatch',
+                       'the cluster refused the key of %s from %s: the key differs from the cluster\'s, or the '
+                       'client does not exist in the cluster (%s)' % (entity, keyring, exc))
+    if code in (errno.ETIMEDOUT, errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return Failure('network', 'no monitor at mon_host %s answered within %ss (%s)' % (mon_host, timeout, exc))
+    return Failure('network', 'cannot connect to the monitors at %s: %s' % (mon_host, exc))
+
+
+def preflight(conf, user, pool, keyring, fsid, timeout, rados_module, rbd_module):
+    entity = 'client.%s' % user
+    check_files(conf, keyring, entity)
+    settings = {'client_mount_timeout': str(timeout), 'rados_mon_op_timeout': str(timeout),
+                'rados_osd_op_timeout': str(timeout)}
+    cluster = rados_module.Rados(conffile=conf, rados_id=user, conf=settings)
+    try:
+        resolved = [p.strip() for p in re.split(r'[,;\s]+', cluster.conf_get('keyring') or '') if p.strip()]
+        if os.path.realpath(keyring) not in [os.path.realpath(p) for p in resolved]:
+            raise Failure('conf', '%s does not lead %s to %s (its keyring search path is %s): add "[client] '
+                                  'keyring = %s" with the cluster name written out'
+                          % (conf, entity, keyring, ', '.join(resolved) or 'empty',
+                             keyring.replace(entity, '$name')))
+        conf_fsid = cluster.conf_get('fsid') or ''
+        if fsid and conf_fsid and conf_fsid != fsid:
+            raise Failure('wrong cluster', '%s has fsid %s, the cluster\'s is %s' % (conf, conf_fsid, fsid))
+        mon_host = cluster.conf_get('mon_host') or 'unset'
+        try:
+            cluster.connect(timeout=int(timeout))
+        except rados_module.Error as exc:
+            raise classify_connect(exc, keyring, entity, mon_host, timeout)
+        actual = cluster.get_fsid()
+        if fsid and actual != fsid:
+            raise Failure('wrong cluster', 'mon_host %s in %s leads to the cluster with fsid %s, expected %s'
+                          % (mon_host, conf, actual, fsid))
+        try:
+            ioctx = cluster.open_ioctx(pool)
+        except rados_module.ObjectNotFound:
+            raise Failure('pool', 'pool %s does not exist in the cluster' % pool)
+        except rados_module.Error as exc:
+            raise Failure('caps', '%s may not open pool %s (%s)' % (entity, pool, exc))
+        try:
+            if rbd_module is not None:
+                images = len(rbd_module.RBD().list(ioctx))
+            else:
+                images = sum(1 for _ in ioctx.list_objects())
+        except Exception as exc:  # rbd and rados raise their own classes
+            code = getattr(exc, 'errno', None)
+            if code in (errno.EACCES, errno.EPERM):
+                raise Failure('caps', '%s may not list pool %s: its osd caps must allow it, for example '
+                                      '"profile rbd pool=%s" (%s)' % (entity, pool, pool, exc))
+            if code == errno.ETIMEDOUT:
+                raise Failure('network', 'the OSDs did not answer within %ss (%s)' % (timeout, exc))
+            raise Failure('caps', 'cannot list pool %s as %s: %s' % (pool, entity, exc))
+        finally:
+            ioctx.close()
+        return 'ok: %s lists pool %s (%d images) of cluster fsid %s as %s' % (me(), pool, images, actual, entity)
+    finally:
+        cluster.shutdown()
+
+
+def main(argv):
+    conf, user, pool, keyring, fsid, timeout, name = argv[1:8]
+    try:
+        try:
+            import rados
+        except ImportError:
+            raise Failure('libraries', 'python3-rados is not importable by %s' % sys.executable)
+        try:
+            import rbd
+        except ImportError:
+            rbd = None
+        print('cluster %s: %s' % (name, preflight(conf, user, pool, keyring, fsid, int(timeout), rados, rbd)))
+        return 0
+    except Failure as failure:
+        print('cluster %s: %s: %s' % (name, failure.cause, failure.detail))
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
