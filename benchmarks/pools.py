@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026, edgestack maintainers
 # Apache License, Version 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 # SPDX-License-Identifier: Apache-2.0
@@ -34,10 +33,14 @@ PLAYBOOK = REPO / "benchmarks" / "pools.yml"
 
 def lab_status() -> dict:
     proc = subprocess.run([sys.executable, str(REPO / "lab" / "lab.py"), "status", "--json"],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     if proc.returncode != 0:
         raise SystemExit("the lab is not up: run `make lab-up`\n" + proc.stderr)
     return json.loads(proc.stdout)
+
+
+def _timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def pool_specs(count: int) -> list[dict]:
@@ -54,7 +57,7 @@ def run(status: dict, host: str, site: str, transport: str, pools: list[dict], d
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                PYTHONPATH=str(REPO / "build" / "collections"), ANSIBLE_NOCOLOR="1")
     start = time.monotonic()
-    proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=env, timeout=1800)
+    proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=env, timeout=1800, check=False)
     wall = time.monotonic() - start
     data = json.loads(proc.stdout[proc.stdout.find("{"):])
     task = data["plays"][0]["tasks"][0]
@@ -64,8 +67,7 @@ def run(status: dict, host: str, site: str, transport: str, pools: list[dict], d
     duration = task["task"].get("duration", {})
     task_seconds = None
     if duration:
-        parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
-        task_seconds = (parse(duration["end"]) - parse(duration["start"])).total_seconds()
+        task_seconds = (_timestamp(duration["end"]) - _timestamp(duration["start"])).total_seconds()
     return {"wall": wall, "task": task_seconds, "round_trips": result["round_trips"],
             "actions": len(result["actions"]), "changed": result["changed"], "transport": result["transport"]}
 
@@ -92,12 +94,12 @@ def main() -> None:
             run(status, host, args.site, transport, absent, delete=True)
     print("ceph_pool, %d pools (rbd, rbd_init, pg_num 2, autoscale off, quota) on cluster %s (%s)"
           % (args.count, args.site, host))
-    print("%-9s %-17s %9s %9s %12s %8s %8s" % ("transport", "run", "wall s", "task s", "round trips",
-                                               "actions", "changed"))
-    for transport, label, f in rows:
+    header = ("transport", "run", "wall s", "task s", "round trips", "actions", "changed")
+    print("%-9s %-17s %9s %9s %12s %8s %8s" % header)
+    for dummy, label, f in rows:
         task = "%9.2f" % f["task"] if f["task"] is not None else "%9s" % "-"
-        print("%-9s %-17s %9.2f %s %12d %8d %8s" % (f["transport"], label, f["wall"], task, f["round_trips"],
-                                                   f["actions"], f["changed"]))
+        values = (f["transport"], label, f["wall"], task, f["round_trips"], f["actions"], f["changed"])
+        print("%-9s %-17s %9.2f %s %12d %8d %8s" % values)
 
 
 if __name__ == "__main__":

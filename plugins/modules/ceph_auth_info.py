@@ -1,8 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) 2026, edgestack maintainers
-# Apache License, Version 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-# SPDX-License-Identifier: Apache-2.0
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ description:
     with their caps and a fingerprint of their key, read in one request (C(auth ls)).
   - Keys are returned only with O(return_keyring=true).
 author:
-  - edgestack maintainers
+  - edgestack maintainers (@edgestack)
 extends_documentation_fragment:
   - edgestack.glance_ceph.ceph
 attributes:
@@ -25,6 +24,7 @@ attributes:
     description: The module only reads.
   diff_mode:
     support: none
+    description: Nothing changes, so there is nothing to show.
 options:
   names:
     description:

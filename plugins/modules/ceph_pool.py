@@ -1,8 +1,7 @@
 #!/usr/bin/python
 # -*- coding: utf-8 -*-
-# Copyright (c) 2026, edgestack maintainers
-# Apache License, Version 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-# SPDX-License-Identifier: Apache-2.0
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ description:
   - Check mode reads the cluster and reports exactly the commands a real run
     would send, in RV(actions), without sending them.
 author:
-  - edgestack maintainers
+  - edgestack maintainers (@edgestack)
 extends_documentation_fragment:
   - edgestack.glance_ceph.ceph
 attributes:

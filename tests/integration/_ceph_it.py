@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
@@ -31,15 +32,16 @@ def module_result(run, task: str, host: str) -> dict:
     return run.task_results(task)[host]
 
 
+def _timestamp(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def task_seconds(run, task: str) -> float | None:
     """Duration of a task from the json callback, when it reports one."""
-    from datetime import datetime
-
     for entry in run.tasks or []:
         if entry["task"]["name"] == task and "duration" in entry["task"]:
-            d = entry["task"]["duration"]
-            parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
-            return (parse(d["end"]) - parse(d["start"])).total_seconds()
+            duration = entry["task"]["duration"]
+            return (_timestamp(duration["end"]) - _timestamp(duration["start"])).total_seconds()
     return None
 
 

@@ -332,8 +332,8 @@ def test_librados_mon_command_json_and_inbuf(conf):
 
 
 def test_librados_command_error(conf):
-    rados = FakeRados(replies={'osd pool rm': (-1, b'', 'pool deletion is disabled; you must first set the '
-                                                           'mon_allow_pool_delete config option to true')})
+    refusal = 'pool deletion is disabled; you must first set the mon_allow_pool_delete config option to true'
+    rados = FakeRados(replies={'osd pool rm': (-1, b'', refusal)})
     client = librados(conf, rados)
     with pytest.raises(_ceph.CephCommandError) as err:
         client.mon({'prefix': 'osd pool rm', 'pool': 'a', 'pool2': 'a'})
