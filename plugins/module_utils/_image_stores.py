@@ -706,4 +706,3 @@ class GlanceImagesClient(object):
             return resp.json().get('tasks') or []
         except ValueError:
             return []
-

@@ -39,7 +39,7 @@ description:
   - Authenticates with openstacksdk from a C(clouds.yaml) cloud (O(cloud)),
     the C(OS_*) environment variables, or O(auth).
 author:
-  - edgestack maintainers
+  - edgestack maintainers (@edgestack)
 requirements:
   - openstacksdk (0.101 or later) in the Python that runs the module
 attributes:

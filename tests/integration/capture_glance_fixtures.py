@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: edgestack.glance_ceph contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Capture the Glance JSON the image distribution unit tests use, from the lab.
@@ -92,9 +91,10 @@ def main() -> int:
         created.append(queued["id"])
         save("glance_image_queued.json", call("GET", f"/v2/images/{queued['id']}", (200,)))
 
-        for _ in range(2):
+        for copy_number in (1, 2):
             image = call("POST", "/v2/images", (201,), body={"name": "fx-dup", "disk_format": "raw",
-                                                             "container_format": "bare"})
+                                                             "container_format": "bare",
+                                                             "fx_copy": str(copy_number)})
             created.append(image["id"])
         save("glance_images_named_dup.json", call("GET", "/v2/images?name=fx-dup", (200,)))
 

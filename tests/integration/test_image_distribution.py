@@ -83,8 +83,7 @@ def rbd_ids(lab, site):
 
 def central_base(lab):
     """Central's Glance through its VIP (what the catalog names), else a glance host directly."""
-    status, _ = lab.glance(lab.vip("central"), "GET", "/healthcheck", token="-")
-    if status == 200:
+    if lab.glance(lab.vip("central"), "GET", "/healthcheck", token="-")[0] == 200:
         return lab.vip("central")
     return f"http://{lab.address(lab.glance_hosts('central')[0])}:9292"
 
