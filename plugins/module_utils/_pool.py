@@ -347,7 +347,12 @@ def _plan_update(pool, have, plan, rule_ids):
     app = pool['application']
     rbd_init_needed = pool['rbd_init'] and have.get('rbd_init') is not True
     if app is not None and app not in have['application'] and not (rbd_init_needed and app == 'rbd'):
-        actions.append({'prefix': 'osd pool application enable', 'pool': name, 'app': app})
+        cmd = {'prefix': 'osd pool application enable', 'pool': name, 'app': app}
+        if have['application']:
+            # a second application is what the caller asked for; the monitor
+            # wants that confirmed
+            cmd['yes_i_really_mean_it'] = True
+        actions.append(cmd)
         after['application'] = sorted(set(after['application']) | set([app]))
     if rbd_init_needed:
         actions.append({'prefix': RBD_INIT, 'pool': name})

@@ -98,7 +98,9 @@ options:
       application:
         description:
           - Application to enable on the pool (V(rbd), V(rgw), V(cephfs) or a
-            custom name). Other applications already enabled are kept.
+            custom name). Other applications already enabled are kept; the
+            monitor's confirmation prompt for a second application is
+            answered since the application was asked for explicitly.
         type: str
       rbd_init:
         description:
@@ -209,6 +211,9 @@ pools:
     - The settings of every listed pool with O(pools[].state=present) after
       the run (in check mode, as they would be), keyed by pool name.
     - For a pool that is created, only the settings the module chose.
+    - C(crush_rule) (the rule's name) is there only when the module read the
+      CRUSH rules, that is when some pool sets O(pools[].crush_rule);
+      C(crush_rule_id) always is, for existing pools.
   returned: always
   type: dict
   sample:
@@ -217,7 +222,7 @@ pools:
       erasure_profile: null
       size: 3
       min_size: 2
-      crush_rule: replicated_rule
+      crush_rule_id: 0
       pg_num: 64
       pgp_num: 64
       pg_autoscale_mode: "off"

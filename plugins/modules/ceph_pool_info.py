@@ -78,6 +78,9 @@ pools:
     crush_rule:
       description: CRUSH rule name.
       type: str
+    crush_rule_id:
+      description: CRUSH rule id.
+      type: int
     pg_num:
       description: Placement groups (the target Ceph is moving towards).
       type: int
@@ -108,6 +111,7 @@ pools:
       size: 3
       min_size: 2
       crush_rule: replicated_rule
+      crush_rule_id: 0
       pg_num: 32
       pgp_num: 32
       pg_autoscale_mode: "on"

@@ -220,3 +220,13 @@ def test_module_defaults_of_the_ceph_group(lab, ansible_playbook):
         clients = module_result(run, "Read clients", host)["clients"]
         assert [c["name"] for c in clients] == ["client.admin"]
         assert module_result(run, "Converge pools (none listed, nothing to do)", host)["changed"] is False
+
+
+def test_application_added_next_to_another(lab, site):
+    transport, site_name, host, run, new_name = site
+    name = new_name("app")
+    assert run([{"name": name, "application": "rgw"}]).rc == 0
+    added = run([{"name": name, "application": "cephfs"}])
+    assert added.rc == 0, added.stdout
+    assert sorted(pools(lab, site_name)[name]["application_metadata"]) == ["cephfs", "rgw"]
+    assert module_result(run([{"name": name, "application": "rgw"}]), CONVERGE, host)["changed"] is False

@@ -213,8 +213,13 @@ PLANS = [
         [], id='application already enabled'),
     pytest.param(
         [{'name': 'it-fx-plain', 'application': 'cephfs'}],
-        [{'prefix': 'osd pool application enable', 'pool': 'it-fx-plain', 'app': 'cephfs'}],
-        id='application added'),
+        [{'prefix': 'osd pool application enable', 'pool': 'it-fx-plain', 'app': 'cephfs',
+          'yes_i_really_mean_it': True}],
+        id='second application added, confirmed'),
+    pytest.param(
+        [{'name': 'it-fx-ec', 'application': 'rgw'}],
+        [{'prefix': 'osd pool application enable', 'pool': 'it-fx-ec', 'app': 'rgw'}],
+        id='first application enabled'),
     pytest.param(
         [{'name': 'device_health_metrics', 'rbd_init': True, 'application': 'rbd'}],
         [{'prefix': 'rbd pool init', 'pool': 'device_health_metrics'}],
