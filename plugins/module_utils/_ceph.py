@@ -474,7 +474,9 @@ class CliClient(CephClient):
         argv = self._argv('rados') + ['--pool', pool, 'get', oid, '-']
         rc, stdout, stderr, text = self._run(argv)
         if rc != 0:
-            if 'No such file or directory' in stderr:
+            # "error getting POOL/OID: (2) No such file or directory"; a
+            # missing pool ("error opening pool") is an error
+            if 'error getting' in stderr and 'No such file or directory' in stderr:
                 return None
             self._raise('rados get %s' % oid, rc, stderr, text)
         return stdout
@@ -522,5 +524,12 @@ def connect(settings, which, rados_module=None, interpreter=None):
                 'transport librados needs the python3-rados bindings importable by the module interpreter%s; '
                 'install python3-rados (and python3-rbd) for that interpreter, set ansible_python_interpreter '
                 'to one that has them, or use transport: cli'
+                % (' (%s)' % interpreter if interpreter else ''))
+        try:
+            return CliClient(settings, which)
+        except CephMissingDependency:
+            raise CephMissingDependency(
+                'cannot talk to Ceph from this host: the module interpreter%s cannot import python3-rados and '
+                'the ceph command is not in PATH; install python3-rados or ceph-common'
                 % (' (%s)' % interpreter if interpreter else ''))
     return CliClient(settings, which)

@@ -43,6 +43,9 @@ FAKE_CEPH = textwrap.dedent('''\
     if mode == 'enoent':
         sys.stderr.write('error getting it/rbd_info: (2) No such file or directory\\n')
         sys.exit(1)
+    if mode == 'nopool':
+        sys.stderr.write('error opening pool gone: (2) No such file or directory\\n')
+        sys.exit(1)
     sys.stderr.write('exported keyring for client.x\\n')
     sys.stdout.write(os.environ.get('FAKE_CEPH_OUT', ''))
 ''')
@@ -230,6 +233,10 @@ def test_cli_read_object_and_rbd_init(fake_cli):
     fake_cli.mode('enoent')
     assert client.read_object('images', 'rbd_info') is None
     assert client.round_trips == 3
+    fake_cli.mode('nopool')
+    with pytest.raises(_ceph.CephCommandError) as err:
+        client.read_object('gone', 'rbd_info')
+    assert 'error opening pool gone' in err.value.msg
 
 
 def test_cli_missing_binary():
@@ -384,6 +391,14 @@ def test_transport_choice(conf, monkeypatch, transport, prefix, has_rados, chose
     monkeypatch.setattr(_ceph, 'import_rados', lambda: FakeRados() if has_rados else None)
     settings = _ceph.ConnectionSettings(cluster='lab', conf=conf, transport=transport, cli_prefix=prefix)
     assert _ceph.connect(settings, lambda name: '/usr/bin/' + name).transport == chosen
+
+
+def test_auto_with_neither_transport(conf, monkeypatch):
+    monkeypatch.setattr(_ceph, 'import_rados', lambda: None)
+    settings = _ceph.ConnectionSettings(cluster='lab', conf=conf)
+    with pytest.raises(_ceph.CephMissingDependency) as err:
+        _ceph.connect(settings, lambda name: None, interpreter='/usr/bin/python3')
+    assert 'interpreter (/usr/bin/python3) cannot import python3-rados and the ceph command is not in PATH' in err.value.msg
 
 
 def test_librados_requested_but_missing(conf, monkeypatch):
