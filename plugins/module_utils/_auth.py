@@ -254,9 +254,14 @@ def plan(desired, current, allow_caps_removal=False, new_keys=None):
         result.actions.append(entry)
         if key is not None:
             result.imports[name] = (key, caps)
+        if action == 'rotate':
+            # the same in check mode and for real: the key is random either way
+            key_after = '(new random key)'
+        else:
+            key_after = fingerprint(key if key is not None else have['key'])
         result.diff.append(dict(header,
                                 before={'caps': have_caps, 'key': fingerprint(have['key'])},
-                                after={'caps': caps, 'key': fingerprint(key if key is not None else have['key'])}))
+                                after={'caps': caps, 'key': key_after}))
     return result
 
 

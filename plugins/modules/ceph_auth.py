@@ -30,7 +30,9 @@ attributes:
     description: Reads the cluster and reports the actions it would take.
   diff_mode:
     support: full
-    description: Shows caps before and after, and a fingerprint of the key before and after.
+    description: >-
+      Shows caps before and after, and a fingerprint of the key before and
+      after (after a rotation, C((new random key))). Never a key.
 options:
   clients:
     description: The CephX clients to manage. Other clients are left alone.

@@ -246,6 +246,7 @@ def test_rotate_imports_the_generated_key():
     result = plan_for([{'name': GLANCE, 'rotate': True}], new_keys={GLANCE: OTHER_KEY})
     assert result.actions == [{'entity': GLANCE, 'action': 'rotate', 'caps': GLANCE_CAPS}]
     assert result.imports[GLANCE] == (OTHER_KEY, GLANCE_CAPS)
+    assert result.diff[0]['after'] == {'caps': GLANCE_CAPS, 'key': '(new random key)'}
     assert_no_key_in(result.actions, result.diff)
 
 
