@@ -1,0 +1,173 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, edgestack maintainers
+# Apache License 2.0 (see galaxy.yml)
+"""Helpers and test data of the Kubernetes render tests.
+
+The tests drive the glance_multistore role through ansible-playbook on
+localhost (tests/k8s/playbooks/render.yml), render into a temporary
+directory and validate what was written. No Kubernetes API server is needed.
+
+Site data: the three-site layout of docs/inventory.md (central, dcn0, dcn1).
+Keys: fake but well-formed CephX keys, generated per test session.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import functools
+import json
+import os
+import shutil
+import struct
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO.parent / "shared" / "reference"
+PLAYBOOK = REPO / "tests" / "k8s" / "playbooks" / "render.yml"
+COLLECTION_LINK = REPO / "build" / "collections" / "ansible_collections" / "edgestack" / "glance_ceph"
+
+SITES = [
+    {"name": "central", "type": "central"},
+    {"name": "dcn0", "type": "edge"},
+    {"name": "dcn1", "type": "edge"},
+]
+CLUSTERS = [
+    {"name": "central", "fsid": "5f0e7c52-8d3c-4b1e-9a55-2d1c0c000001", "mon_host": "[v2:192.0.2.10:3300,v1:192.0.2.10:6789]"},
+    {"name": "dcn0", "fsid": "5f0e7c52-8d3c-4b1e-9a55-2d1c0c000030", "mon_host": "[v2:192.0.2.30:3300,v1:192.0.2.30:6789]"},
+    {"name": "dcn1", "fsid": "5f0e7c52-8d3c-4b1e-9a55-2d1c0c000050", "mon_host": "[v2:192.0.2.50:3300,v1:192.0.2.50:6789]"},
+]
+
+
+def reference(*parts):
+    """Path of a reference file; skips the test, saying why, when it is absent."""
+    path = REFERENCE.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(f"reference data {path} is absent (expected ../shared/reference next to the repository)")
+    return path
+
+
+@functools.lru_cache(maxsize=None)
+def _load_reference(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def load_reference(*parts):
+    """Parsed reference file (a copy: callers may change it)."""
+    return copy.deepcopy(_load_reference(reference(*parts)))
+
+
+def new_cephx_key():
+    """A fake CephX key: base64 of type, creation time, length and 16 random bytes."""
+    authtool = shutil.which("ceph-authtool")
+    if authtool:
+        result = subprocess.run([authtool, "--gen-print-key"], capture_output=True, text=True, check=False)
+        key = result.stdout.strip()
+        if result.returncode == 0 and len(base64.b64decode(key)) == 28:
+            return key
+    return base64.b64encode(struct.pack("<HIIH", 1, int(time.time()), 0, 16) + os.urandom(16)).decode()
+
+
+def secret_strings(keys):
+    """Every form in which a key could leak: as is, base64, base64 of its keyring file."""
+    forms = set()
+    for key in keys.values():
+        forms.add(key)
+        forms.add(base64.b64encode(key.encode()).decode())
+        forms.add(base64.b64encode(f"[client.glance]\n\tkey = {key}\n".encode()).decode())
+    return forms
+
+
+class Run:
+    """Result of one ansible-playbook run."""
+
+    def __init__(self, process, output_dir):
+        self.rc = process.returncode
+        self.stdout = process.stdout
+        self.stderr = process.stderr
+        self.output_dir = output_dir
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+def read_yaml(path):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def decode_secret(secret):
+    return {key: base64.b64decode(value).decode() for key, value in secret["data"].items()}
+
+
+def strict_schema(schema):
+    """A copy of an OpenAPI v3 CRD schema that rejects unknown fields.
+
+    The API server prunes fields a structural schema does not know; a typo
+    would vanish silently. Here it fails validation instead.
+    """
+    schema = copy.deepcopy(schema)
+
+    def walk(node):
+        if isinstance(node, dict):
+            if (node.get("type") == "object" and "properties" in node and "additionalProperties" not in node
+                    and not node.get("x-kubernetes-preserve-unknown-fields")):
+                node["additionalProperties"] = False
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
+def without_required(schema):
+    """A copy of a schema without `required`, to validate a merge patch on its own."""
+    schema = copy.deepcopy(schema)
+
+    def walk(node):
+        if isinstance(node, dict):
+            node.pop("required", None)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
+def crd_schema(crd, api_version):
+    """openAPIV3Schema of the served version of a CRD that matches api_version."""
+    group, version = api_version.split("/")
+    assert crd["spec"]["group"] == group
+    for entry in crd["spec"]["versions"]:
+        if entry["name"] == version and entry.get("served"):
+            return entry["schema"]["openAPIV3Schema"]
+    raise AssertionError(f"{crd['metadata']['name']} serves no version {version}")
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch, as the API server applies --type merge."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
