@@ -29,9 +29,12 @@ Glance (25, Zed) facts the code relies on:
   (property ``os_glance_import_task``); the task adds each store to
   ``stores`` as it finishes it and drops the lock at the end, so "no lock"
   after an accepted request means the import is over;
-- a store that failed is listed in ``os_glance_failed_import`` (with
-  ``all_stores_must_succeed: false``); the stores being copied are in
-  ``os_glance_importing_to_stores``;
+- a store whose copy failed is listed in ``os_glance_failed_import`` (with
+  ``all_stores_must_succeed: false``) when the failure was in writing to it;
+  when reading the source failed, only the task says so (status
+  ``failure``, ``GET /v2/images/{id}/tasks``) and ``os_glance_importing_to_stores``
+  keeps the stores although nothing copies them any more, so that list only
+  counts while the lock is held;
 - a second import while the lock is held answers 409.
 
 This file is private to the collection (leading underscore): its interface
@@ -124,7 +127,8 @@ def store_catalog(stores_json, detailed=False):
     """``{store_id: {id, type, default, description}}`` from ``/v2/info/stores[/detail]``.
 
     ``type`` is None unless the JSON came from ``/detail`` (``detailed``),
-    which Glance's default policy shows to admins only. Glance's reserved
+    which Glance's default policy shows to admins only. Glance marks the
+    default store with ``"default": "true"``, a string. Glance's reserved
     stores (``os_glance_*``) are not listed by the API and never appear here.
     """
     result = {}
@@ -136,11 +140,18 @@ def store_catalog(stores_json, detailed=False):
         result[store_id] = {
             'id': store_id,
             'type': entry.get('type') if detailed else None,
-            'default': bool(entry.get('default', False)),
+            'default': _truthy(entry.get('default')),
             'description': entry.get('description'),
             'pool': props.get('pool'),
         }
     return result
+
+
+def _truthy(value):
+    """Glance 25 reports the default store as ``"default": "true"`` (a string)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ('true', '1', 'yes')
+    return bool(value)
 
 
 def default_store(catalog):
