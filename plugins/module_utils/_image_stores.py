@@ -487,6 +487,9 @@ class Distributor(object):
             for item in entry['stores'].values():
                 if item['action'] == WAIT:
                     item['status'] = STATUS_IMPORTING
+                elif item['action'] == COPY and item['status'] == STATUS_MISSING:
+                    item['msg'] = ('not started: another import holds the image; run again, or with wait: true, '
+                                   'to copy it here')
 
     def wait(self, timeout, interval=0.25, slow_interval=1.0, slow_after=10.0):
         """Poll until every pending image is done, or ``timeout`` seconds have passed."""

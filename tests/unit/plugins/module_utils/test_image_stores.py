@@ -666,3 +666,17 @@ def test_module_uses_the_image_endpoint_override(glance_module, capsys):
                                         'image_endpoint': 'http://192.0.2.11:9292/'}, capsys, check=True)
     assert result['endpoint'] == 'http://192.0.2.11:9292/v2'
     assert glance_module['session'].requests[0][1] == '/info/stores/detail'
+
+
+def test_no_wait_leaves_a_locked_image_alone_and_says_so():
+    to_dcn0 = with_(IMPORTING, os_glance_importing_to_stores='dcn0')
+    plan = plan_for([to_dcn0])
+    glance = FakeGlance([to_dcn0])
+    clock = Clock()
+    distributor = m.Distributor(glance, plan, clock=clock, sleep=clock.sleep)
+    distributor.start()
+    distributor.no_wait()
+    assert glance.posts == [] and not distributor.changed
+    stores = plan.images[0]['stores']
+    assert stores['dcn0']['status'] == m.STATUS_IMPORTING
+    assert stores['dcn1']['status'] == m.STATUS_MISSING and 'not started' in stores['dcn1']['msg']
