@@ -34,7 +34,7 @@ def run_role(tmp_path_factory, keyrings):
         pytest.skip(f"{COLLECTION_LINK} is missing: run `make link` first")
 
     def run(target, role_vars=None, store_args=None, site_settings=None, args=(), json_output=False,
-            clusters=None, extra=None, output_dir=None):
+            clusters=None, extra=None, output_dir=None, playbook=PLAYBOOK, inventories=("localhost,",)):
         work = tmp_path_factory.mktemp(target)
         output_dir = output_dir or work / "out"
         variables = {
@@ -62,13 +62,14 @@ def run_role(tmp_path_factory, keyrings):
         })
         if json_output:
             env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
-        command = [
-            shutil.which("ansible-playbook") or "ansible-playbook",
-            "-i", "localhost,",
+        command = [shutil.which("ansible-playbook") or "ansible-playbook"]
+        for inventory in inventories:
+            command += ["-i", str(inventory)]
+        command += [
             "-e", f"@{vars_file}",
             # The interpreter running the tests has the kubernetes library.
             "-e", f"ansible_python_interpreter={sys.executable}",
-            str(PLAYBOOK),
+            str(playbook),
             *args,
         ]
         process = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)

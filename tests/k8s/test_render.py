@@ -15,11 +15,8 @@
 
 from __future__ import annotations
 
-import base64
 import configparser
 import copy
-import functools
-import re
 import stat
 
 import jsonschema
@@ -28,66 +25,22 @@ import pytest
 import yaml
 
 from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores import glance_store_map
-from ansible_collections.edgestack.glance_ceph.plugins.filter.k8s_glance import (
-    glance_k8s_helm_unknown_keys,
-    glance_k8s_merge_extra_mounts,
-)
-
+from ansible_collections.edgestack.glance_ceph.plugins.filter.k8s_glance import glance_k8s_helm_unknown_keys
 from render_helpers import (
-    CLUSTERS,
+    FSID,
+    HELM_VALUES,
+    K8S_VERSIONS,
+    SITE_NAMES,
     SITES,
-    crd_schema,
+    InvalidManifest,
     decode_secret,
     load_reference,
-    merge_patch,
     read_yaml,
     reference,
     secret_strings,
-    strict_schema,
-    without_required,
+    validate_controlplane_patch,
+    validate_core,
 )
-
-# OpenShift 4.18 (RHOSO 18) runs Kubernetes 1.31; 1.37 is the newest schema shipped.
-K8S_VERSIONS = ["1.31.0", "1.37.0"]
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-SITE_NAMES = [site["name"] for site in SITES]
-FSID = {cluster["name"]: cluster["fsid"] for cluster in CLUSTERS}
-
-OSCP_CRD = ("openstack-operator", "core.openstack.org_openstackcontrolplanes.yaml")
-GLANCE_CRD = ("glance-operator", "glance.openstack.org_glances.yaml")
-HELM_VALUES = ("openstack-helm", "glance-values.yaml")
-
-# A control plane as deployed before the role runs: Glance with the operator's
-# default API, and Cinder's Ceph files already in spec.extraMounts.
-BASE_CONTROLPLANE = {
-    "apiVersion": "core.openstack.org/v1beta1",
-    "kind": "OpenStackControlPlane",
-    "metadata": {"name": "openstack", "namespace": "openstack"},
-    "spec": {
-        "secret": "osp-secret",
-        "storageClass": "local-storage",
-        "glance": {
-            "enabled": True,
-            "template": {
-                "databaseInstance": "openstack",
-                "memcachedInstance": "memcached",
-                "secret": "osp-secret",
-                "keystoneEndpoint": "default",
-                "imageCache": {"size": ""},
-                "glanceAPIs": {"default": {"replicas": 0}},
-            },
-        },
-        "extraMounts": [{
-            "name": "cinder-ceph",
-            "extraVol": [{
-                "extraVolType": "Ceph",
-                "propagation": ["CinderVolume"],
-                "volumes": [{"name": "ceph", "secret": {"secretName": "cinder-ceph-files"}}],
-                "mounts": [{"name": "ceph", "mountPath": "/etc/ceph", "readOnly": True}],
-            }],
-        }],
-    },
-}
 
 
 def ini(text):
@@ -98,51 +51,6 @@ def ini(text):
 
 def mode(path):
     return stat.S_IMODE(path.stat().st_mode)
-
-
-class InvalidManifest(ValueError):
-    """What kubernetes-validate does not check: names, keys, base64."""
-
-
-def validate_core(obj, version):
-    """kubernetes-validate (strict) plus what it leaves out: names and base64 data."""
-    kubernetes_validate.validate(obj, version, strict=True)
-    name = obj["metadata"]["name"]
-    if not DNS1123_SUBDOMAIN.match(name) or len(name) > 253:
-        raise InvalidManifest(f"metadata.name {name!r} is not a DNS-1123 subdomain")
-    for key in obj.get("data", {}):
-        if not re.match(r"^[-._a-zA-Z0-9]+$", key):
-            raise InvalidManifest(f"data key {key!r} is not a valid key")
-        if obj["kind"] == "Secret":
-            try:
-                base64.b64decode(obj["data"][key], validate=True)
-            except ValueError as exc:
-                raise InvalidManifest(f"data.{key} is not base64: {exc}") from exc
-
-
-@functools.lru_cache(maxsize=None)
-def controlplane_validators(api_version):
-    """Validators of the patch alone, of a whole control plane and of one glanceAPIs entry."""
-    schema = crd_schema(load_reference(*OSCP_CRD), api_version)
-    glance_spec = crd_schema(load_reference(*GLANCE_CRD), "glance.openstack.org/v1beta1")["properties"]["spec"]
-    api_schema = glance_spec["properties"]["glanceAPIs"]["additionalProperties"]
-    validator = jsonschema.validators.validator_for(schema)
-    return (validator(strict_schema(without_required(schema))), validator(strict_schema(schema)),
-            validator(strict_schema(api_schema)))
-
-
-def validate_controlplane_patch(patch):
-    """Validate a merge patch on its own and applied to BASE_CONTROLPLANE."""
-    patch_validator, controlplane_validator, api_validator = controlplane_validators(patch["apiVersion"])
-    patch_validator.validate(patch)
-    merged = merge_patch(BASE_CONTROLPLANE, patch)
-    # The role merges its extraMounts entry into the existing list (a merge patch replaces lists).
-    merged["spec"]["extraMounts"] = glance_k8s_merge_extra_mounts(
-        BASE_CONTROLPLANE["spec"]["extraMounts"], patch["spec"]["extraMounts"][0])
-    controlplane_validator.validate(merged)
-    for api in patch["spec"]["glance"]["template"]["glanceAPIs"].values():
-        api_validator.validate(api)
-    return merged
 
 
 # ---------------------------------------------------------------------------
