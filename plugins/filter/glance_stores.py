@@ -277,7 +277,7 @@ def glance_store_map(sites, site, pool="images", user="glance", conf_dir="/etc/c
     See plugins/filter/glance_store_map.yml for the documentation.
     """
     site_list = validate_sites(sites)
-    names = {name: site_type for name, site_type in site_list}
+    names = dict(site_list)
     if not _is_str(site) or site not in names:
         _fail(
             f"site {site!r} is not one of the sites ({', '.join(sorted(names))}): "

@@ -76,5 +76,3 @@ def run_role(tmp_path_factory, keyrings):
         return Run(process, output_dir)
 
     return run
-
-

@@ -257,10 +257,16 @@ def test_type_change_drops_rbd_keys():
         pytest.param(THREE_SITES, "central", {"stores": [{"id": "web", "type": "ftp"}]}, "set type to one of rbd, file", id="unknown-store-type"),
         pytest.param(THREE_SITES, "central", {"stores": [{"id": "os_glance_staging_store", "type": "file"}]}, "reserves", id="reserved-store-id"),
         pytest.param(THREE_SITES, "central", {"stores": [{"id": "Web", "type": "http"}]}, "is not a valid", id="bad-store-id"),
-        pytest.param(THREE_SITES, "central", {"stores": [{"id": "web", "type": "http"}, {"id": "web", "type": "http"}]}, "given twice", id="duplicate-explicit"),
+        pytest.param(
+            THREE_SITES, "central", {"stores": [{"id": "web", "type": "http"}, {"id": "web", "type": "http"}]},
+            "given twice", id="duplicate-explicit",
+        ),
         pytest.param(THREE_SITES, "central", {"stores": [{"id": "f", "type": "file"}]}, "file store without a data directory", id="file-without-datadir"),
         pytest.param(THREE_SITES, "central", {"stores": [{"id": "web", "type": "http", "pool": "x"}]}, "unknown keys ['pool']", id="rbd-key-on-http"),
-        pytest.param(THREE_SITES, "central", {"stores": [{"id": "dcn0", "options": {"a": [1]}}]}, "must be a string, number or boolean", id="non-scalar-option"),
+        pytest.param(
+            THREE_SITES, "central", {"stores": [{"id": "dcn0", "options": {"a": [1]}}]},
+            "must be a string, number or boolean", id="non-scalar-option",
+        ),
         pytest.param(THREE_SITES, "central", {"stores": [{"id": "dcn0", "options": {"rbd_store_pool": "x"}}]}, "set those keys instead", id="rendered-option"),
         pytest.param(THREE_SITES, "central", {"stores": [{"id": "dcn0", "default": "yes"}]}, "default must be true or false", id="non-bool-default"),
         pytest.param(THREE_SITES, "central", {"stores": [{"id": "x", "type": "rbd"}]}, "rbd store without cluster", id="rbd-without-cluster"),

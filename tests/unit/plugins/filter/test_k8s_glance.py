@@ -175,10 +175,11 @@ def test_helm_renamed_objects_warn():
     ],
 )
 def test_helm_errors(stores, kwargs, message):
-    args = {"clusters": CLUSTERS, "keyrings": KEYRINGS}
-    args.update(kwargs)
+    kwargs = dict(kwargs)
+    clusters = kwargs.pop("clusters", CLUSTERS)
+    keyrings = kwargs.pop("keyrings", KEYRINGS)
     with pytest.raises(AnsibleFilterError) as excinfo:
-        glance_k8s_helm(stores, "dcn0", args.pop("clusters"), args.pop("keyrings"), **args)
+        glance_k8s_helm(stores, "dcn0", clusters, keyrings, **kwargs)
     assert message in str(excinfo.value)
     for key in KEYS.values():
         assert key not in str(excinfo.value)
@@ -319,10 +320,11 @@ FILE_STORE = {"id": "local", "type": "file", "options": {"filesystem_store_datad
     ],
 )
 def test_operator_errors(settings, kwargs, message):
-    args = {"clusters": CLUSTERS, "keyrings": KEYRINGS}
-    args.update(kwargs)
+    kwargs = dict(kwargs)
+    clusters = kwargs.pop("clusters", CLUSTERS)
+    keyrings = kwargs.pop("keyrings", KEYRINGS)
     with pytest.raises(AnsibleFilterError) as excinfo:
-        glance_k8s_operator(operator_sites(**settings), args.pop("clusters"), args.pop("keyrings"), **args)
+        glance_k8s_operator(operator_sites(**settings), clusters, keyrings, **kwargs)
     assert message in str(excinfo.value)
     for key in KEYS.values():
         assert key not in str(excinfo.value)
