@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -114,7 +115,12 @@ def _lab_status() -> dict | None:
 
 @pytest.fixture(scope="session")
 def lab() -> Lab:
+    # A cluster may be briefly settling (PGs peering after another test's pool change): wait for it.
+    deadline = time.monotonic() + 90
     status = _lab_status()
+    while status is not None and not status.get("ok") and time.monotonic() < deadline:
+        time.sleep(3)
+        status = _lab_status()
     if status is None or not status.get("ok"):
         msg = "the lab is not up and healthy: run `make lab-up` (python3 lab/lab.py up)"
         if os.environ.get("EDGESTACK_REQUIRE_LAB") == "1":
