@@ -82,7 +82,13 @@ def inventory_sites(hostvars, groups, detail=False):
 
 
 def unavailable_sites(site_detail, hostvars, fact="edgestack_ceph_converged"):
-    """Names of sites none of whose ceph_admin hosts set ``fact`` this run."""
+    """Names of sites none of whose ceph_admin hosts set ``fact`` this run.
+
+    When no site set it, the Ceph plays did not run (glance.yml on its own):
+    then no site counts as unavailable.
+    """
+    if not any(_hv(hostvars, host, fact) for site in site_detail for host in site.get("ceph_admin") or []):
+        return []
     out = []
     for site in site_detail:
         admins = site.get("ceph_admin") or []

@@ -173,3 +173,28 @@ def test_an_unreadable_keyring_fails_naming_the_host_and_file_before_any_change(
     out = result.stdout + result.stderr
     assert host in out and keyring in out
     assert conf_sums(lab) == before
+
+
+def test_glance_rbd_backend_gives_one_store_and_glance_multistore_restores_the_map(lab, converged, ansible_playbook):
+    edge = sorted(s for s in lab.sites if s != "central")[-1]
+    host = lab.glance_hosts(edge)[0]
+    base = f"http://{lab.address(host)}:9292"
+    playbook = REPO / "tests" / "integration" / "playbooks" / "glance_rbd_backend.yml"
+    try:
+        first = ansible_playbook(playbook, extra_vars={"target": host})
+        assert first.rc == 0, first.stdout[-3000:]
+        status, info = lab.glance(base, "GET", "/v2/info/stores")
+        assert [(s["id"], s.get("default", False)) for s in info["stores"]] == [(edge, True)]
+        conf = lab.exec(host, ["cat", CONF], check=True).stdout
+        assert "rbd_store_chunk_size = 4" in conf and "[central]" not in conf
+        pid = pids(lab, host, "/run/glance/glance-api.pid")
+        second = ansible_playbook(playbook, extra_vars={"target": host})
+        assert second.rc == 0 and second.changed == 0
+        assert pids(lab, host, "/run/glance/glance-api.pid") == pid
+    finally:
+        restore = ansible_playbook(GLANCE_PLAY, limit=host)
+    assert restore.rc == 0, restore.stdout[-3000:]
+    ids, default = expected_stores(lab, edge)
+    status, info = lab.glance(base, "GET", "/v2/info/stores")
+    assert {s["id"] for s in info["stores"]} == ids
+    assert [s["id"] for s in info["stores"] if s.get("default")] == [default]
