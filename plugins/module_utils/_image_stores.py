@@ -80,6 +80,10 @@ RAW_REASON = ('its disk_format is {fmt}, not raw: {store} is an RBD store at an 
 
 MAX_ATTEMPTS = 3
 
+#: Retries of a GET on a connection failure or one of these answers (keystoneauth backs off from 0.5 s).
+GET_RETRIES = 3
+RETRIABLE_STATUS = (502, 503, 504)
+
 
 class ImageStoresError(Exception):
     """A failure talking to Glance, or a request that cannot be met.
@@ -513,7 +517,16 @@ class Distributor(object):
     def _poll(self, entry):
         """One look at an image; True when it needs no more looks."""
         state = self._state(entry)
-        raw = self.client.get_image(entry['id'])
+        try:
+            raw = self.client.get_image(entry['id'])
+        except ImageStoresError as exc:
+            if exc.status is not None and exc.status < 500:
+                raise
+            # Glance unreachable for longer than the client's retries: keep
+            # waiting until the deadline, and say why if it comes.
+            state['last_error'] = exc.msg
+            return False
+        state.pop('last_error', None)
         have = image_state(raw)
         entry['stores_after'] = list(have['stores'])
         arrived, missing, locked = progress(state['targets'], have)
@@ -567,11 +580,14 @@ class Distributor(object):
         return message
 
     def _timed_out(self, entry, timeout):
+        last_error = self._state(entry).get('last_error')
         for item in entry['stores'].values():
             if item['status'] in (STATUS_COPYING, STATUS_IMPORTING, STATUS_MISSING):
                 item['status'] = STATUS_TIMEOUT
                 item['msg'] = ('not in the store after %ss; the import may still finish: raise timeout, or run '
                                'again later' % timeout)
+                if last_error:
+                    item['msg'] += ' (last attempt to read the image: %s)' % last_error
 
     def failures(self):
         result = []
@@ -638,6 +654,11 @@ class GlanceImagesClient(object):
             kwargs['json'] = body
         if params:
             kwargs['params'] = params
+        if method == 'GET':
+            # Reads ride out a glance-api restart or an HAProxy failover; an
+            # import request is never resent blindly.
+            kwargs.update(connect_retries=GET_RETRIES, status_code_retries=GET_RETRIES,
+                          retriable_status_codes=list(RETRIABLE_STATUS))
         self.round_trips += 1
         try:
             resp = self.session.request(url, method, **kwargs)

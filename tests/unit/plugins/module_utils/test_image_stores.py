@@ -356,7 +356,10 @@ class FakeGlance(object):
 
     def get_image(self, image_id):
         self.gets += 1
-        return self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        item = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if isinstance(item, Exception):
+            raise item
+        return item
 
     def start_copy(self, image_id, stores, all_stores_must_succeed=False):
         self.posts.append((image_id, list(stores), all_stores_must_succeed))
@@ -448,6 +451,28 @@ def test_timeout_reports_the_stores_still_missing():
     assert 'not in the store after 5s' in distributor.failures()[0]
 
 
+def test_glance_unreachable_for_a_while_is_waited_out():
+    plan = plan_for([RAW])
+    down = m.ImageStoresError('GET http://192.0.2.9:9292/v2/images/x failed: Unable to establish connection')
+    glance = FakeGlance([down, m.ImageStoresError('503', status=503), DISTRIBUTED])
+    distributor = distribute(plan, glance)
+    assert distributor.failures() == [] and len(glance.posts) == 1
+
+
+def test_glance_unreachable_until_the_timeout_says_so():
+    plan = plan_for([RAW])
+    glance = FakeGlance([m.ImageStoresError('GET ... failed: Unable to establish connection')])
+    distributor = distribute(plan, glance, timeout=3)
+    assert 'last attempt to read the image: GET ... failed' in distributor.failures()[0]
+
+
+def test_a_4xx_while_waiting_is_an_error():
+    plan = plan_for([RAW])
+    glance = FakeGlance([m.ImageStoresError('cannot read image', status=404)])
+    with pytest.raises(m.ImageStoresError, match='cannot read image'):
+        distribute(plan, glance)
+
+
 def test_nothing_to_do_sends_nothing():
     plan = plan_for([DISTRIBUTED])
     glance = FakeGlance([DISTRIBUTED])
@@ -502,6 +527,7 @@ def test_client_reads_detailed_stores_in_one_request():
     method, url, kwargs = session.requests[0]
     assert (method, url) == ('GET', 'http://192.0.2.9:9292/v2/info/stores/detail')
     assert kwargs['raise_exc'] is False and kwargs['timeout'] == 30
+    assert kwargs['connect_retries'] == 3 and kwargs['retriable_status_codes'] == [502, 503, 504]
 
 
 def test_client_falls_back_to_plain_stores_when_the_policy_hides_details():
@@ -534,6 +560,7 @@ def test_client_start_copy():
     client = m.GlanceImagesClient(Session({('POST', '/import'): Resp(202, text='')}), 'http://192.0.2.9:9292')
     assert client.start_copy(RAW['id'], ['dcn0']) is True
     assert client.session.requests[0][2]['json'] == body
+    assert 'connect_retries' not in client.session.requests[0][2]
     client = m.GlanceImagesClient(Session({('POST', '/import'): Resp(409, {'message': 'Image has active task'})}),
                                   'http://192.0.2.9:9292')
     assert client.start_copy(RAW['id'], ['dcn0']) is False
