@@ -166,6 +166,13 @@ EXAMPLES = r'''
   delegate_to: localhost
   run_once: true
 
+- name: Copy an image to every edge site's store (stores unset)
+  edgestack.glance_ceph.glance_image_stores:
+    cloud: central
+    images: [cirros-0.6.2-raw]
+  delegate_to: localhost
+  run_once: true
+
 - name: Start the copies and return at once
   edgestack.glance_ceph.glance_image_stores:
     images: [ubuntu-22.04-raw]
