@@ -112,6 +112,8 @@ def test_rendered_configuration_passes_haproxy_check(tmp_path):
         "http-check expect status 200",
         "default-server check inter 2000 rise 2 fall 5 observe layer4 error-limit 1 on-error mark-down",
         "option redispatch 1",
+        "retry-on conn-failure empty-response junk-response",
+        "http-request disable-l7-retry unless METH_GET || METH_HEAD",
         "timeout client 10m",
         "timeout server 10m",
         "server central-glance0 192.0.2.11:9292",
@@ -121,6 +123,15 @@ def test_rendered_configuration_passes_haproxy_check(tmp_path):
         assert f"    {line}\n" in cfg, line
     assert " ssl crt " not in cfg and " ssl verify " not in cfg
     subprocess.run(["haproxy", "-c", "-q", "-f", str(dest)], check=True)
+
+
+@needs_haproxy
+def test_fast_mark_down_and_read_retries_can_be_turned_off(tmp_path):
+    result, dest = render(tmp_path, haproxy_glance_observe_layer4=False, haproxy_glance_retry_reads=False)
+    assert result.rc == 0, result.stdout[-4000:] + result.stderr
+    cfg = dest.read_text()
+    assert "observe layer4" not in cfg and "retry-on" not in cfg and "disable-l7-retry" not in cfg
+    assert "    default-server check inter 2000 rise 2 fall 5\n" in cfg
 
 
 @needs_haproxy
