@@ -486,11 +486,16 @@ def ceph_status(host: Host) -> dict:
 # ------------------------------------------------------------------- keystone
 
 
+CREDENTIALS = ("admin_password", "glance_password", "glance_db_password")
+
+
 def credentials() -> dict:
     path = STATE / "credentials.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    creds = {"admin_password": secrets.token_urlsafe(18), "glance_password": secrets.token_urlsafe(18)}
+    creds = json.loads(path.read_text()) if path.exists() else {}
+    if all(key in creds for key in CREDENTIALS):
+        return creds
+    for key in CREDENTIALS:
+        creds.setdefault(key, secrets.token_urlsafe(18))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(creds))
     path.chmod(0o600)
@@ -523,21 +528,31 @@ PG_BIN = "/usr/lib/postgresql/15/bin"
 PG_DATA = "/var/lib/postgresql/keystone"
 
 
-def up_postgres(host: Host):
-    """Keystone's database: a private PostgreSQL on a unix socket (SQLite locks under Keystone)."""
+def up_postgres(topo: Topology, host: Host):
+    """The central site's database server: Keystone's database (a unix socket; SQLite
+    locks under Keystone) and the database every central glance-api shares (over the
+    lab network, as a site's APIs share one database in a real deployment)."""
+    creds = credentials()
+
     def pg(*argv):
         return hexec(host, as_user("postgres", list(argv)), timeout=120)
 
     fresh = not (host.root / PG_DATA.lstrip("/") / "PG_VERSION").exists()
     if fresh:
-        pg(f"{PG_BIN}/initdb", "-D", PG_DATA, "--auth=trust", "-U", "postgres", "--no-sync")
+        pg(f"{PG_BIN}/initdb", "-D", PG_DATA, "--auth-local=trust", "--auth-host=scram-sha-256",
+           "-U", "postgres", "--no-sync")
+        hba = host.root / PG_DATA.lstrip("/") / "pg_hba.conf"
+        hba.write_text(hba.read_text() + f"host glance glance {topo.network} scram-sha-256\n")
     if not running(host, "postgres -D") and not running(host, f"{PG_BIN}/postgres"):
         pg(f"{PG_BIN}/pg_ctl", "-D", PG_DATA, "-l", "/var/lib/postgresql/keystone.log", "-w", "-o",
-           "-c listen_addresses='' -c unix_socket_directories=/run/postgresql -c fsync=off "
-           "-c synchronous_commit=off -c shared_buffers=16MB -c max_connections=50", "start")
+           f"-c listen_addresses='{host.address}' -c unix_socket_directories=/run/postgresql -c fsync=off "
+           "-c synchronous_commit=off -c shared_buffers=16MB -c max_connections=100", "start")
     if fresh:
         pg(f"{PG_BIN}/createuser", "-h", "/run/postgresql", "keystone")
         pg(f"{PG_BIN}/createdb", "-h", "/run/postgresql", "-O", "keystone", "keystone")
+        hexec(host, as_user("postgres", [f"{PG_BIN}/psql", "-h", "/run/postgresql", "-q", "-f", "-"]),
+              input=f"CREATE ROLE glance LOGIN PASSWORD '{creds['glance_db_password']}';\n")
+        pg(f"{PG_BIN}/createdb", "-h", "/run/postgresql", "-O", "glance", "glance")
 
 
 def keystone_url(topo: Topology) -> str:
@@ -554,7 +569,6 @@ def up_keystone(topo: Topology):
         "[token]\nprovider = fernet\n\n"
         "[oslo_policy]\npolicy_dirs = /etc/keystone/policy.d\n")
     (etc / "keystone-uwsgi.ini").write_text(KEYSTONE_UWSGI)
-    up_postgres(host)
     marker = host.root / "var/lib/keystone/.bootstrapped"
     if not marker.exists():
         hexec(host, as_user("keystone", ["keystone-manage", "db_sync"]), timeout=300)
@@ -648,7 +662,7 @@ workers = 1
 log_file = /var/log/glance/glance-api.log
 
 [database]
-connection = sqlite:////var/lib/glance/glance.sqlite
+connection = {database}
 
 [keystone_authtoken]
 www_authenticate_uri = {keystone}
@@ -674,21 +688,41 @@ filesystem_store_datadir = /var/lib/glance/images/
 """
 
 
-def prepare_glance(topo: Topology, host: Host):
+def glance_database(topo: Topology, host: Host) -> str:
+    """Central's APIs share one PostgreSQL database; an edge site's API has its own."""
+    if host.site_type == "central":
+        return (f"postgresql+psycopg2://glance:{credentials()['glance_db_password']}"
+                f"@{topo.keystone.address}/glance")
+    return "sqlite:////var/lib/glance/glance.sqlite"
+
+
+def prepare_glance(topo: Topology, host: Host, db_sync=True):
     creds = credentials()
     conf = host.root / "etc/glance/glance-api.conf"
     marker = host.root / "var/lib/glance/.lab-initialised"
     if not marker.exists():
         conf.write_text(GLANCE_CONF.format(address=host.address, keystone=keystone_url(topo),
-                                           password=creds["glance_password"], site=host.site))
+                                           password=creds["glance_password"], site=host.site,
+                                           database=glance_database(topo, host)))
         shutil.chown(conf, "root", "glance")
         conf.chmod(0o640)
         images = host.root / "var/lib/glance/images"
         images.mkdir(exist_ok=True)
         shutil.chown(images, "glance", "glance")
-        hexec(host, as_user("glance", ["glance-manage", "--config-file", "/etc/glance/glance-api.conf",
-                                       "db_sync"]), timeout=300)
+        if db_sync:
+            hexec(host, as_user("glance", ["glance-manage", "--config-file", "/etc/glance/glance-api.conf",
+                                           "db_sync"]), timeout=300)
         marker.touch()
+
+
+def prepare_site_glance(topo: Topology, site: str):
+    """db_sync once per site database: central's hosts share theirs."""
+    hosts = topo.site_hosts(site, "glance")
+    if not hosts:
+        return
+    prepare_glance(topo, hosts[0])
+    for host in hosts[1:]:
+        prepare_glance(topo, host, db_sync=hosts[0].site_type != "central")
 
 
 def http_status(url, timeout=3):
@@ -843,10 +877,12 @@ def cmd_up(args):
         up_ceph(topo, host)
         return site
 
+    up_postgres(topo, topo.keystone)
+    log(f"central database server up ({time.monotonic() - t0:.1f}s)")
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
         ceph_futs = [pool.submit(site_ceph, s) for s in topo.sites]
         ks_fut = pool.submit(up_keystone, topo)
-        glance_futs = [pool.submit(prepare_glance, topo, h) for h in topo.with_service("glance")]
+        glance_futs = [pool.submit(prepare_site_glance, topo, s) for s in topo.sites]
         for f in glance_futs:
             f.result()
         ks_fut.result()

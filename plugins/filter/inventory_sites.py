@@ -131,7 +131,7 @@ def site_summary(site_detail, hostvars):
         if missing:
             lines.append(f"{site['name']} ({site['type']}): INCOMPLETE - " + "; ".join(missing))
         else:
-            lines.append(f"{site['name']} ({site['type']}): ok - " + ", ".join(s for s, _, _ in STAGES))
+            lines.append(f"{site['name']} ({site['type']}): ok - " + ", ".join(stage[0] for stage in STAGES))
     return lines
 
 

@@ -34,13 +34,13 @@ options:
     default: /etc/glance/glance-api.conf
   settings:
     description:
-      - The settings the collection owns, as C({section: {option: value}}), typically from the
-        P(edgestack.glance_ceph.glance_store_sections#filter) filter.
+      - "The settings the collection owns, as C({section: {option: value}}), typically from the
+        P(edgestack.glance_ceph.glance_api_settings#filter) filter."
       - Values are written as given (strings); booleans and numbers are converted to strings.
     type: dict
     required: true
   remove_options:
-    description: Options to delete when present, as C({section: [option, ...]}).
+    description: "Options to delete when present, as C({section: [option, ...]})."
     type: dict
     default: {}
   keep_stores:

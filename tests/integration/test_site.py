@@ -105,7 +105,7 @@ def test_a_raw_image_uploaded_at_each_site_lands_in_its_cluster_and_goes_with_it
                 if other != site:
                     assert image["id"] not in rbd_images(lab, other)
         finally:
-            status, _ = lab.glance(lab.vip(site), "DELETE", f"/v2/images/{image['id']}", token=token)
+            status = lab.glance(lab.vip(site), "DELETE", f"/v2/images/{image['id']}", token=token)[0]
         assert status == 204
         assert image["id"] not in rbd_images(lab, site)
 
