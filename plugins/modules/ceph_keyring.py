@@ -28,7 +28,7 @@ description:
   - Does not talk to a Ceph cluster; the key comes from
     M(edgestack.glance_ceph.ceph_auth) with C(return_keyring=true).
 author:
-  - edgestack maintainers
+  - edgestack maintainers (@edgestack)
 attributes:
   check_mode:
     support: full

@@ -139,7 +139,7 @@ def preflight(conf, user, pool, keyring, fsid, timeout, rados_module, rbd_module
             if rbd_module is not None:
                 images = len(rbd_module.RBD().list(ioctx))
             else:
-                images = sum(1 for _ in ioctx.list_objects())
+                images = sum(1 for dummy in ioctx.list_objects())
         except Exception as exc:  # rbd and rados raise their own classes
             code = getattr(exc, 'errno', None)
             if code in (errno.EACCES, errno.EPERM):
