@@ -279,6 +279,17 @@ def prepare_host_dirs(host: Host):
             target.chmod(mode)
 
 
+def write_host_files(topo: Topology, host: Host):
+    """/etc/hosts naming every lab host, and a resolver that answers at once: lab
+    hosts look up their own name (Ansible's service and package modules do) and
+    must not wait on a nameserver they cannot reach."""
+    lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback"]
+    lines += [f"{h.address}\t{h.name}" for h in topo.hosts]
+    (host.root / "etc-hosts").write_text("\n".join(lines) + "\n")
+    (host.root / "etc-resolv.conf").write_text("# lab host: no resolver; names are in /etc/hosts\n"
+                                               "options timeout:1 attempts:1\n")
+
+
 def copy_ownership(src: Path, dst: Path):
     for path in [src, *src.rglob("*")]:
         st = path.lstat()
@@ -301,6 +312,8 @@ def setup_host_mounts(host: Host):
     for path in HOST_DIRS:
         src = host.root / path.lstrip("/")
         binds.append(f"mount --bind {src} {path}")
+    binds.append(f"mount --bind {host.root / 'etc-hosts'} /etc/hosts")
+    binds.append(f"mount --bind {host.root / 'etc-resolv.conf'} /etc/resolv.conf")
     script = " && ".join([
         f"hostname {host.name}",
         *binds,
@@ -868,6 +881,7 @@ def cmd_up(args):
     for host in topo.hosts:
         setup_host_network(topo, host)
         prepare_host_dirs(host)
+        write_host_files(topo, host)
         setup_host_mounts(host)
         start_sshd(host)
     log(f"{len(topo.hosts)} hosts have their namespaces and sshd ({time.monotonic() - t0:.1f}s)")

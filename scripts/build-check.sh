@@ -13,7 +13,7 @@ if tar -tzf "$tarball" | grep -E '(^|/)(\.git|build|\.ansible|inventories/lab/[a
 fi
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-ansible-galaxy collection install --force -p "$scratch" "$tarball" >/dev/null 2>&1
+ansible-galaxy collection install --force --no-deps -p "$scratch" "$tarball" >/dev/null 2>&1
 printf "[defaults]\ncollections_path = %s\n" "$scratch" > "$scratch/ansible.cfg"
 export ANSIBLE_CONFIG="$scratch/ansible.cfg"
 listing=$(cd "$scratch" && ansible-doc -l edgestack.glance_ceph)
