@@ -9,6 +9,4 @@ if [ ! -f playbooks/site.yml ]; then
   exit 0
 fi
 ansible-playbook playbooks/site.yml "${inv[@]}"
-if [ -f playbooks/demo_report.yml ]; then
-  ansible-playbook playbooks/demo_report.yml "${inv[@]}"
-fi
+ansible-playbook lab/demo.yml "${inv[@]}"
