@@ -285,7 +285,7 @@ class Poller(threading.Thread):
     def _get(self, what, path, token=None):
         t = time.monotonic()
         try:
-            status, _ = http("GET", self.base + path, token=token, timeout=5)
+            status = http("GET", self.base + path, token=token, timeout=5)[0]
             self.results.append((t, what, status == 200, status))
         except (urllib.error.URLError, OSError) as exc:
             self.results.append((t, what, False, repr(exc)))
@@ -361,10 +361,10 @@ def test_image_list_and_upload_through_each_site_vip(lab, sites, deployed, token
         assert status == 201, name
         image = json.loads(body)["id"]
         try:
-            status, _ = http("PUT", f"{base}/v2/images/{image}/file", token, data,
-                             {"Content-Type": "application/octet-stream"}, timeout=60)
+            status = http("PUT", f"{base}/v2/images/{image}/file", token, data,
+                          {"Content-Type": "application/octet-stream"}, timeout=60)[0]
             assert status == 204, name
-            _, body = http("GET", f"{base}/v2/images/{image}", token)
+            body = http("GET", f"{base}/v2/images/{image}", token)[1]
             info = json.loads(body)
             assert info["status"] == "active", (name, info)
             assert info["checksum"] == hashlib.md5(data).hexdigest()
@@ -380,7 +380,7 @@ def test_killing_the_serving_central_glance_api_fails_at_most_2_percent(lab, sit
     assert len(central["glance"]) >= 2
     # The server that `balance source` gives this controller: kill that one.
     before = show_stat(lab, lb)
-    for _ in range(5):
+    for _attempt in range(5):
         http("GET", base + "/healthcheck")
     after = show_stat(lab, lb)
     victim = max(central["glance"], key=lambda g: int(after[(BACKEND, g)]["stot"]) - int(before[(BACKEND, g)]["stot"]))
@@ -397,8 +397,8 @@ def test_killing_the_serving_central_glance_api_fails_at_most_2_percent(lab, sit
         lab.exec(victim, ["service", "glance-api", "start"])
         wait_until(f"{victim} UP again in HAProxy", lambda: server_status(lab, lb, victim) == "UP", 90)
     ok, total, failures = poller.summary()
-    hc_ok, hc_total, _ = poller.summary("healthcheck")
-    img_ok, img_total, _ = poller.summary("images")
+    hc_ok, hc_total = poller.summary("healthcheck")[:2]
+    img_ok, img_total = poller.summary("images")[:2]
     print(f"\nFAILOVER victim={victim} healthcheck {hc_ok}/{hc_total} images {img_ok}/{img_total} "
           f"all {ok}/{total} = {ok / total:.1%} failures={failures}")
     assert hc_total >= 70, hc_total
