@@ -60,15 +60,20 @@ def test_a_file_written_on_one_host_is_absent_on_every_other(lab, directory):
         lab.exec(writer, ["rm", "-f", marker])
 
 
-def test_admin_keyring_and_conf_only_on_the_sites_ceph_host(lab):
+def test_admin_keyring_and_daemon_conf_only_on_the_sites_ceph_host(lab):
+    """The lab's admin keyring and daemon conf live on the site's Ceph host only. Other hosts
+    may hold a client conf for the site, but only the one the collection delivers."""
     for site in lab.sites:
-        files = [f"/etc/ceph/{site}.conf", f"/etc/ceph/{site}.client.admin.keyring"]
+        conf, admin = f"/etc/ceph/{site}.conf", f"/etc/ceph/{site}.client.admin.keyring"
         for host in lab.hosts:
-            present = [lab.exec(host, ["test", "-e", f]).returncode == 0 for f in files]
             if host == lab.ceph_host(site):
-                assert all(present), host
-            elif host not in lab.hosts_with("ceph", site):
-                assert not any(present), f"{site} files on {host}"
+                assert lab.exec(host, ["test", "-e", conf]).returncode == 0, host
+                assert lab.exec(host, ["test", "-e", admin]).returncode == 0, host
+                continue
+            assert lab.exec(host, ["test", "-e", admin]).returncode != 0, f"{site} admin keyring on {host}"
+            text = lab.exec(host, ["cat", conf]).stdout
+            assert "osd_objectstore" not in text, f"{site}'s daemon conf on {host}"
+            assert not text or text.startswith("# Managed by edgestack.glance_ceph"), (host, conf)
 
 
 def test_each_cluster_is_health_ok_with_an_active_mgr(lab):
