@@ -28,6 +28,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._auth import keyring_key
+
 try:
     import netaddr
 except ImportError:  # pragma: no cover - reported when a filter is used
@@ -57,8 +59,6 @@ CLIENT_KEYS = ("name", "state", "caps", "secret", "deliver")
 #: "pool=<name>" inside a cap string (osd and mgr caps).
 CAP_POOL_RE = re.compile(r"(?:^|[\s,])pool\s*=\s*([^\s,]+)")
 #: "[client.x]" then "key = ..." in keyring text.
-_SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
-_KEY_RE = re.compile(r"^\s*key\s*=\s*(\S+)\s*$")
 
 
 def _require_netaddr():
@@ -302,17 +302,6 @@ def ceph_client_problems(clients, pools, name="clients"):
 # --------------------------------------------------------------------------
 # Keyrings
 # --------------------------------------------------------------------------
-def _keyring_key(text, entity):
-    section = None
-    for line in text.splitlines():
-        match = _SECTION_RE.match(line)
-        if match:
-            section = match.group(1).strip()
-            continue
-        match = _KEY_RE.match(line)
-        if match and section == entity:
-            return match.group(1)
-    return None
 
 
 def ceph_keyring_keys(keyrings, names):
@@ -337,7 +326,7 @@ def ceph_keyring_keys(keyrings, names):
             continue
         if not isinstance(text, str):
             raise AnsibleFilterError(f"ceph_keyring_keys: the keyring of {entity} is not text")
-        key = _keyring_key(text, entity)
+        key = keyring_key(text, entity)
         if not key:
             raise AnsibleFilterError(f"ceph_keyring_keys: the keyring returned for {entity} holds no key "
                                      f"for [{entity}]")

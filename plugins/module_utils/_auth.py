@@ -275,3 +275,21 @@ def info(current, names=None):
         result.append({'name': name, 'caps': dict(current[name]['caps']),
                        'key_fingerprint': fingerprint(current[name]['key'])})
     return result
+
+
+KEYRING_SECTION_RE = re.compile(r'^\s*\[([^\]]+)\]\s*$')
+KEYRING_KEY_RE = re.compile(r'^\s*key\s*=\s*(\S+)\s*$')
+
+
+def keyring_key(text, entity):
+    """The key of ``entity`` in keyring text, or None."""
+    section = None
+    for line in text.splitlines():
+        match = KEYRING_SECTION_RE.match(line)
+        if match:
+            section = match.group(1).strip()
+            continue
+        match = KEYRING_KEY_RE.match(line)
+        if match and section == entity:
+            return match.group(1)
+    return None

@@ -162,8 +162,8 @@ MANAGED_PREFIX = '# Managed by edgestack.glance_ceph'
 HEADER = MANAGED_PREFIX + ' (ceph_keyring): local changes are overwritten.'
 
 ENTITY_RE = re.compile(r'^[a-z]+\.[A-Za-z0-9][A-Za-z0-9_.-]*$')
-_SECTION_RE = re.compile(r'^\s*\[([^\]]+)\]\s*$')
-_KEY_RE = re.compile(r'^\s*key\s*=\s*(\S+)\s*$')
+_SECTION_RE = _auth.KEYRING_SECTION_RE
+keyring_key = _auth.keyring_key
 
 
 class KeyringError(ValueError):
@@ -202,20 +202,6 @@ def keyring_content(entity, key):
 def is_managed(text):
     """True when the file's first line is the collection's header."""
     return text.split('\n', 1)[0].startswith(MANAGED_PREFIX)
-
-
-def keyring_key(text, entity):
-    """The key of ``entity`` in keyring text, or None."""
-    section = None
-    for line in text.splitlines():
-        match = _SECTION_RE.match(line)
-        if match:
-            section = match.group(1).strip()
-            continue
-        match = _KEY_RE.match(line)
-        if match and section == entity:
-            return match.group(1)
-    return None
 
 
 def validate(params):
