@@ -25,7 +25,9 @@ layer "changelog fragments (antsibull-changelog lint)" antsibull-changelog lint
 layer "collection build, install and ansible-doc" bash scripts/build-check.sh
 layer "ansible-lint (production profile)" ansible-lint --profile production --nocolor
 layer "ansible-test sanity" bash scripts/sanity.sh
-layer "lab bring-up" python3 lab/lab.py up
+# The tests start from a freshly built lab: a lab left from an earlier run may
+# have lost its daemons (memstore OSDs keep their data only while they run).
+layer "lab bring-up (fresh)" bash -c 'python3 lab/lab.py down && python3 lab/lab.py up'
 layer "pytest: unit, kubernetes render, integration on the lab" \
   python3 -m pytest -p no:cacheprovider -q -rs --junitxml=build/reports/pytest.xml tests/unit tests/k8s tests/integration
 if [ -d molecule ] && ls molecule/*/molecule.yml >/dev/null 2>&1; then

@@ -145,6 +145,11 @@ BAD_INPUTS = [
                                                 "keyring": "/etc/ceph/central.client.glance.keyring",
                                                 "default": False}]},
                  "default", id="no-default-store"),
+    pytest.param({"glance_multistore_stores": [
+        {"id": "central", "type": "rbd", "cluster": "central", "pool": "images", "user": "glance",
+         "ceph_conf": "/etc/ceph/central.conf", "keyring": "/etc/ceph/central.client.glance.keyring", "default": True},
+        {"id": "central", "type": "http", "default": False}]},
+        "appears twice", id="store-ids-not-unique"),
     pytest.param({"glance_multistore_tasks_dir": "/var/lib/glance/staging"}, "distinct", id="staging-equals-tasks"),
     pytest.param({"glance_multistore_healthcheck_timeout": "soon"}, "glance_multistore_healthcheck_timeout",
                  id="option-of-the-wrong-type"),
