@@ -31,6 +31,7 @@ import pytest
 import yaml
 
 from ansible_collections.edgestack.glance_ceph.plugins.filter.k8s_glance import glance_k8s_merge_extra_mounts
+from fake_apiserver import merge_patch  # the stand-in API server applies merge patches this way
 
 REPO = Path(__file__).resolve().parents[2]
 REFERENCE = REPO.parent / "shared" / "reference"
@@ -163,19 +164,6 @@ def crd_schema(crd, api_version):
         if entry["name"] == version and entry.get("served"):
             return entry["schema"]["openAPIV3Schema"]
     raise AssertionError(f"{crd['metadata']['name']} serves no version {version}")
-
-
-def merge_patch(target, patch):
-    """RFC 7386 JSON merge patch, as the API server applies --type merge."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 # ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import pytest
 from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores import glance_store_map
 from fake_apiserver import FakeAPIServer, kubeconfig_text
 from render_helpers import (
+    BASE_CONTROLPLANE as CONTROLPLANE,
     SITES,
     crd_schema,
     decode_secret,
@@ -46,35 +47,6 @@ APPLY_TASKS = (
     "Patch the OpenStackControlPlane with the glanceAPIs and the extraMounts entry",
 )
 NAMESPACE = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "openstack"}}
-CONTROLPLANE = {
-    "apiVersion": "core.openstack.org/v1beta1",
-    "kind": "OpenStackControlPlane",
-    "metadata": {"name": "openstack", "namespace": "openstack"},
-    "spec": {
-        "secret": "osp-secret",
-        "storageClass": "local-storage",
-        "glance": {
-            "enabled": True,
-            "template": {
-                "databaseInstance": "openstack",
-                "memcachedInstance": "memcached",
-                "secret": "osp-secret",
-                "keystoneEndpoint": "default",
-                "imageCache": {"size": ""},
-                "glanceAPIs": {"default": {"replicas": 0}},
-            },
-        },
-        "extraMounts": [{
-            "name": "cinder-ceph",
-            "extraVol": [{
-                "extraVolType": "Ceph",
-                "propagation": ["CinderVolume"],
-                "volumes": [{"name": "ceph", "secret": {"secretName": "cinder-ceph-files"}}],
-                "mounts": [{"name": "ceph", "mountPath": "/etc/ceph", "readOnly": True}],
-            }],
-        }],
-    },
-}
 
 
 def recap(output):
