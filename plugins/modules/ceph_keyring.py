@@ -145,63 +145,32 @@ key_fingerprint:
   sample: "sha256:0c1d2e3f4a5b"
 '''
 
-import errno
-import grp
 import os
-import pwd
-import re
-import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _client_files as _files
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._client_files import (  # noqa: F401 (the module's API)
+    ENTITY_RE,
+    keyring_content,
+    parse_mode,
+    read_file as read_current,
+    set_attributes,
+    write_atomically,
+)
 
-#: First line of every file the collection writes into a Ceph client directory.
-MANAGED_PREFIX = '# Managed by edgestack.glance_ceph'
-HEADER = MANAGED_PREFIX + ' (ceph_keyring): local changes are overwritten.'
-
-ENTITY_RE = re.compile(r'^[a-z]+\.[A-Za-z0-9][A-Za-z0-9_.-]*$')
-_SECTION_RE = _auth.KEYRING_SECTION_RE
+HEADER = _files.KEYRING_HEADER
+MANAGED_PREFIX = _files.MANAGED_PREFIX
+is_managed = _files.is_managed
+KeyringError = _files.FileError
 keyring_key = _auth.keyring_key
-
-
-class KeyringError(ValueError):
-    """The request is invalid or would change a file the collection does not own."""
-
-
-# --------------------------------------------------------------------------
-# Pure parts
-# --------------------------------------------------------------------------
-def parse_mode(value):
-    """An octal mode from a string ("0640", "640") or an int; refuses bits for others."""
-    if isinstance(value, bool) or value is None:
-        raise KeyringError('mode must be an octal string such as "0640", got %r' % (value,))
-    if isinstance(value, int):
-        mode = value
-    else:
-        text = str(value).strip()
-        if not re.match(r'^0?[0-7]{3,4}$', text):
-            raise KeyringError('mode must be an octal string such as "0640", got %r' % (value,))
-        mode = int(text, 8)
-    if mode < 0 or mode > 0o7777:
-        raise KeyringError('mode %o is out of range' % mode)
-    if mode & 0o007:
-        raise KeyringError('mode %04o lets every user of the host read or change the key: use 0600, or '
-                           '0640 with the group of the service that reads it' % mode)
-    if not mode & 0o400:
-        raise KeyringError('mode %04o does not let the owner read the key' % mode)
-    return mode
-
-
-def keyring_content(entity, key):
-    """The file's text: header, section and key, tab-indented as Ceph writes keyrings."""
-    return '%s\n[%s]\n\tkey = %s\n' % (HEADER, entity, key)
-
-
-def is_managed(text):
-    """True when the file's first line is the collection's header."""
-    return text.split('\n', 1)[0].startswith(MANAGED_PREFIX)
+plan = _files.plan_file
+_user_id = _files.user_id
+_group_id = _files.group_id
+_user_name = _files.user_name
+_group_name = _files.group_name
+_first_section = _files.first_section
 
 
 def validate(params):
@@ -227,135 +196,11 @@ def validate(params):
     return desired
 
 
-def plan(desired, current):
-    """Actions turning ``current`` into ``desired``.
-
-    ``current`` is None (no file) or {content, managed, uid, gid, mode};
-    ``desired`` carries ``uid``/``gid`` resolved on the host.
-    """
-    if desired['state'] == 'absent':
-        if current is None:
-            return []
-        if not current['managed'] and not desired['force']:
-            raise KeyringError('%s was not written by edgestack.glance_ceph (no "%s" header): refusing to '
-                               'remove it; remove it by hand or set force: true'
-                               % (desired['path'], MANAGED_PREFIX))
-        return ['remove']
-    if current is None:
-        return ['write']
-    if not current['managed'] and not desired['force']:
-        raise KeyringError('%s exists and was not written by edgestack.glance_ceph (no "%s" header): refusing '
-                           'to replace it; move it away or set force: true' % (desired['path'], MANAGED_PREFIX))
-    if current['content'] != desired['content']:
-        return ['write']
-    if (current['uid'], current['gid'], current['mode']) != (desired['uid'], desired['gid'], desired['mode']):
-        return ['attributes']
-    return []
-
-
 def describe(content, entity, uid, gid, mode, names):
     """A diff side: fingerprint instead of the key."""
     if content is None:
         return {'state': 'absent'}
-    key = keyring_key(content, entity) if entity else None
-    return {
-        'entity': entity,
-        'key': _auth.fingerprint(key) if key else '(no key for %s)' % entity,
-        'managed': is_managed(content),
-        'owner': names[0](uid),
-        'group': names[1](gid),
-        'mode': '%04o' % mode,
-    }
-
-
-# --------------------------------------------------------------------------
-# The host
-# --------------------------------------------------------------------------
-def _user_id(value):
-    if re.match(r'^[0-9]+$', str(value)):
-        return int(value)
-    try:
-        return pwd.getpwnam(value).pw_uid
-    except KeyError:
-        raise KeyringError('user %r does not exist on this host' % value)
-
-
-def _group_id(value):
-    if re.match(r'^[0-9]+$', str(value)):
-        return int(value)
-    try:
-        return grp.getgrnam(value).gr_gid
-    except KeyError:
-        raise KeyringError('group %r does not exist on this host: install the service that reads the keyring '
-                           '(its package creates the group) or pick another group' % value)
-
-
-def _user_name(uid):
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
-def _group_name(gid):
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)
-
-
-def read_current(path):
-    """None when the file is absent, else its content and attributes."""
-    try:
-        info = os.lstat(path)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            return None
-        raise
-    if stat.S_ISLNK(info.st_mode):
-        raise KeyringError('%s is a symbolic link: refusing to write a key through it' % path)
-    if not stat.S_ISREG(info.st_mode):
-        raise KeyringError('%s exists and is not a regular file' % path)
-    with open(path, 'rb') as handle:
-        content = handle.read().decode('utf-8', 'replace')
-    return {'content': content, 'managed': is_managed(content), 'uid': info.st_uid, 'gid': info.st_gid,
-            'mode': stat.S_IMODE(info.st_mode)}
-
-
-def write_atomically(path, content, uid, gid, mode):
-    """Write ``content`` to ``path`` through a temporary file that has its final owner and mode first."""
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix='.%s.' % os.path.basename(path), suffix='.tmp', dir=directory)
-    try:
-        os.fchown(fd, uid, gid)
-        os.fchmod(fd, mode)
-        data = content.encode('utf-8')
-        while data:
-            written = os.write(fd, data)
-            data = data[written:]
-        os.fsync(fd)
-        os.close(fd)
-        fd = None
-        os.rename(tmp, path)
-        tmp = None
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    finally:
-        if fd is not None:
-            os.close(fd)
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-
-
-def set_attributes(path, uid, gid, mode):
-    os.chown(path, uid, gid, follow_symlinks=False)
-    os.chmod(path, mode)
+    return _files.describe(content, entity, names[0](uid), names[1](gid), mode)
 
 
 def run_module(module):
@@ -407,14 +252,6 @@ def run_module(module):
             module.fail_json(msg='cannot %s %s: %s' % (actions[0], desired['path'], exc), path=desired['path'],
                              changed=False, actions=[])
     module.exit_json(**result)
-
-
-def _first_section(text):
-    for line in text.splitlines():
-        match = _SECTION_RE.match(line)
-        if match:
-            return match.group(1).strip()
-    return None
 
 
 def main():

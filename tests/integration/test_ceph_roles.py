@@ -424,30 +424,41 @@ BAD_INVENTORIES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(BAD_INVENTORIES))
-def test_bad_inventory_fails_before_anything_changes(lab, converged, run_ceph, tmp_path, case):
-    group_vars, needles = BAD_INVENTORIES[case]
-    children = {group: {"vars": dict(vars_)} for group, vars_ in group_vars.items()}
-    # A change that a run would make if the checks let it through.
-    children.setdefault(CENTRAL, {"vars": {}})["vars"]["edgestack_ceph_pools"] = [
-        {"name": "images", "application": "rbd", "rbd_init": True}, {"name": "it-roles-pending", "pg_num": 8}]
-    overlay = tmp_path / "overlay.yml"
-    overlay.write_text(json.dumps({"all": {"children": children}}))
+def test_bad_inventories_fail_before_anything_changes(lab, converged, run_ceph, tmp_path):
+    """Each bad inventory stops the run in the checks, naming the variable; nothing changes.
+
+    The cases share one drifted lab and one restoring run at the end: each failed run
+    must leave the drift (a keyring mode a converging run would repair) in place."""
     central_host = next(h for h in glance_hosts(lab) if site_of(lab, h) == CENTRAL)
     lab.exec(central_host, ["chmod", "0600", f"/etc/ceph/{CENTRAL}.client.glance.keyring"], check=True)
     before = snapshot(lab)
+    problems = []
     try:
-        result = run_ceph(inventory_args=lab.inventory_args + ["-i", str(overlay)])
-        assert result.rc != 0
-        messages = failure_messages(result)
-        for needle in needles:
-            assert needle in messages, messages
-        assert snapshot(lab) == before
-        assert "it-roles-pending" not in pools(lab, CENTRAL)
-        # No task of the converging plays ran.
-        ran = {t["task"]["name"] for t in result.tasks
-               if any(not r.get("skipped") for r in t["hosts"].values())}
-        assert "Converge the site's pools" not in ran and "Gather what this host gets (holds keys, never printed)" not in ran
+        for case in sorted(BAD_INVENTORIES):
+            group_vars, needles = BAD_INVENTORIES[case]
+            children = {group: {"vars": dict(vars_)} for group, vars_ in group_vars.items()}
+            # A change that a run would make if the checks let it through.
+            children.setdefault(CENTRAL, {"vars": {}})["vars"]["edgestack_ceph_pools"] = [
+                {"name": "images", "application": "rbd", "rbd_init": True}, {"name": "it-roles-pending", "pg_num": 8}]
+            overlay = tmp_path / f"overlay-{len(problems)}-{case.replace(' ', '-')}.yml"
+            overlay.write_text(json.dumps({"all": {"children": children}}))
+            result = run_ceph(inventory_args=lab.inventory_args + ["-i", str(overlay)])
+            messages = failure_messages(result)
+            if result.rc == 0:
+                problems.append(f"{case}: the run succeeded")
+                continue
+            problems += [f"{case}: {needle!r} not in the failure messages:\n{messages}"
+                         for needle in needles if needle not in messages]
+            # No task of the converging plays ran.
+            ran = {t["task"]["name"] for t in result.tasks
+                   if any(not r.get("skipped") for r in t["hosts"].values())}
+            problems += [f"{case}: task {name!r} ran" for name in (
+                "Converge the site's pools", "Gather what this host gets (holds keys, never printed)") if name in ran]
+            if snapshot(lab) != before:
+                problems.append(f"{case}: the lab changed")
+            if "it-roles-pending" in pools(lab, CENTRAL):
+                problems.append(f"{case}: the pool it-roles-pending was created")
+        assert not problems, "\n".join(problems)
     finally:
         restored = run_ceph()
     assert restored.rc == 0, failure_messages(restored)

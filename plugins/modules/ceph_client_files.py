@@ -1,0 +1,391 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+---
+module: ceph_client_files
+short_description: Keep the Ceph client files of every cluster a host uses, in one pass
+version_added: 0.2.0
+description:
+  - On a host that consumes Ceph clusters (a Glance API host), writes the
+    client conf (C(<dir>/<cluster>.conf), with fsid and mon_host) and the
+    keyrings (C(<dir>/<cluster>.<client>.keyring)) of every cluster in
+    O(clusters), and removes the files the collection wrote for clusters or
+    clients the host no longer gets.
+  - One module call per host reads the directory, plans every change and
+    applies it; the same work as one conf, keyring and removal task per file,
+    without a round trip per file.
+  - Files the collection wrote start with C(# Managed by edgestack.glance_ceph).
+    A file without that first line is never removed, and never replaced
+    unless it is a conf and O(adopt=true).
+  - The conf of a cluster in O(local) belongs to that cluster's daemons on this
+    host (a hyperconverged host). It is never written, only checked to carry
+    the cluster's fsid (read with C(ceph-conf)).
+  - Every problem (a foreign file in the way, a local conf of another
+    cluster) is found before anything changes, and the module then fails
+    with all of them in RV(problems), changing nothing.
+  - Keyrings are written atomically, through a temporary file that has its
+    final owner, group and mode before the key goes in. Each conf is checked
+    with C(ceph-conf) before it replaces the old one.
+  - The role M(edgestack.glance_ceph.ceph_client_auth) (deliver entry point)
+    calls this module; it can also be used on its own.
+author:
+  - edgestack maintainers (@edgestack)
+attributes:
+  check_mode:
+    support: full
+    description: Reads everything and reports the actions it would take; changes nothing.
+  diff_mode:
+    support: full
+    description: >-
+      One diff per changed file. A conf shows its text before and after; a
+      keyring shows its entity, key fingerprint (C(sha256:) and 12 hex
+      digits), owner, group and mode. Never a key.
+options:
+  dir:
+    description: The client directory, an absolute path. Created (root, 0755) when missing.
+    type: path
+    default: /etc/ceph
+  clusters:
+    description:
+      - The clusters this host gets, with what their files hold.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The cluster name (also the files' prefix), for example V(central).
+        type: str
+        required: true
+      fsid:
+        description: The cluster's fsid.
+        type: str
+        required: true
+      mon_host:
+        description: The conf's C(mon_host) value, for example V([v2:192.0.2.10:3300,v1:192.0.2.10:6789]).
+        type: str
+        required: true
+      clients:
+        description:
+          - The clients whose keyring the host gets. A client whose O(clusters[].clients[].key)
+            is null (its key is not known yet, as in check mode before it exists) keeps its
+            file as it is.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: The CephX entity, V(client.<id>).
+            type: str
+            required: true
+          key:
+            description: The entity's key. Never logged, never returned.
+            type: str
+  local:
+    description:
+      - Names of clusters in O(clusters) whose daemons run on this host. Their conf is
+        verified (fsid), never written; their keyrings are written.
+    type: list
+    elements: str
+    default: []
+  absent:
+    description:
+      - Names of clusters this host no longer gets. The files the collection wrote for
+        them are removed; others are left.
+    type: list
+    elements: str
+    default: []
+  adopt:
+    description: Replace a conf that exists without the collection's first line.
+    type: bool
+    default: false
+  conf_mode:
+    description: Mode of the conf files (owner and group root).
+    type: raw
+    default: "0644"
+  keyring_owner:
+    description: Owner of the keyrings, a user name or numeric id.
+    type: str
+    default: root
+  keyring_group:
+    description: Group of the keyrings, such as the group of the service that reads them.
+    type: str
+    default: root
+  keyring_mode:
+    description: Mode of the keyrings. Bits for other users are refused.
+    type: raw
+    default: "0600"
+notes:
+  - SELinux contexts are not managed.
+seealso:
+  - module: edgestack.glance_ceph.ceph_keyring
+  - module: edgestack.glance_ceph.ceph_auth
+'''
+
+EXAMPLES = r'''
+- name: Give a central Glance host the files of central and dcn0
+  edgestack.glance_ceph.ceph_client_files:
+    clusters:
+      - name: central
+        fsid: 6a0d1c3e-0f43-4bd5-9b0e-2d63c2a7b8f1
+        mon_host: "[v2:192.0.2.10:3300,v1:192.0.2.10:6789]"
+        clients:
+          - name: client.glance
+            key: "{{ central_glance_key }}"
+      - name: dcn0
+        fsid: 0b7e2c1a-3f7d-4c84-8a55-61a0f5d2e9c4
+        mon_host: "[v2:192.0.2.20:3300,v1:192.0.2.20:6789]"
+        clients:
+          - name: client.glance
+            key: "{{ dcn0_glance_key }}"
+    absent: [dcn1]
+    keyring_group: glance
+    keyring_mode: "0640"
+'''
+
+RETURN = r'''
+actions:
+  description:
+    - What was done (in check mode, would be), one entry per file. V(write)
+      (content replaced atomically, with owner, group and mode), V(attributes)
+      (owner, group or mode set on an unchanged content) or V(remove).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{path: /etc/ceph/dcn0.conf, cluster: dcn0, kind: conf, action: write}]
+problems:
+  description:
+    - What stopped the module before it changed anything (then it fails). V(kind)
+      is V(foreign_conf), V(foreign_keyring) or V(local_conf).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{kind: foreign_conf, cluster: dcn0, path: /etc/ceph/dcn0.conf, detail: exists and was not written by edgestack.glance_ceph}]
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _client_files as _files
+
+ROOT = 0
+
+
+def _validate(params):
+    """The desired state from the options (no key in any error)."""
+    directory = params['dir']
+    if not directory or not os.path.isabs(directory) or (directory.endswith('/') and directory != '/'):
+        raise _files.FileError('dir must be an absolute directory path without a trailing slash, got %r'
+                               % (directory,))
+    names = [c['name'] for c in params['clusters']]
+    for name in names + params['absent'] + params['local']:
+        if not _files.CLUSTER_RE.match(name or ''):
+            raise _files.FileError('cluster name %r is invalid: a lowercase letter, then lowercase letters, '
+                                   'digits, "_" or "-"' % (name,))
+    if len(set(names)) != len(names):
+        twice = sorted(n for n in set(names) if names.count(n) > 1)
+        raise _files.FileError('clusters lists a name twice: %s' % ', '.join(twice))
+    for option, bad in (('local', sorted(set(params['local']) - set(names))),
+                        ('absent', sorted(set(params['absent']) & set(names)))):
+        if bad:
+            raise _files.FileError('%s lists %s, which %s in clusters' % (
+                option, ', '.join(bad), 'are not' if option == 'local' else 'are also'))
+    clusters = []
+    for cluster in params['clusters']:
+        if not cluster['mon_host'] or any(c.isspace() for c in cluster['mon_host']):
+            raise _files.FileError('mon_host of cluster %s is empty or has spaces' % cluster['name'])
+        clients = []
+        for client in cluster['clients'] or []:
+            if not _files.ENTITY_RE.match(client['name'] or '') or not client['name'].startswith('client.'):
+                raise _files.FileError('client %r of cluster %s is not client.<id>' % (client['name'], cluster['name']))
+            key = client.get('key')
+            if key is not None:
+                key = key.strip()
+                try:
+                    _auth.decode_key(key)
+                except _auth.AuthSpecError as exc:
+                    raise _files.FileError('key of %s on cluster %s is not a valid CephX key (%s)'
+                                           % (client['name'], cluster['name'], exc))
+            clients.append({'name': client['name'], 'key': key})
+        clusters.append({'name': cluster['name'], 'fsid': cluster['fsid'], 'mon_host': cluster['mon_host'],
+                         'clients': clients})
+    return {
+        'dir': directory.rstrip('/') or '/',
+        'clusters': clusters,
+        'local': list(params['local']),
+        'absent': list(params['absent']),
+        'adopt': params['adopt'],
+        'conf': {'uid': ROOT, 'gid': ROOT, 'mode': _files.parse_mode(params['conf_mode'], secret=False)},
+        'keyring': {'uid': _files.user_id(params['keyring_owner']), 'gid': _files.group_id(params['keyring_group']),
+                    'mode': _files.parse_mode(params['keyring_mode'])},
+    }
+
+
+def _read_local_fsid(module, path):
+    rc, out, err = module.run_command(['ceph-conf', '-c', path, '--lookup', 'fsid'])
+    if rc != 0:
+        return None, (err or out).strip() or 'ceph-conf exited with %d' % rc
+    return out.strip(), None
+
+
+def _diff(action, current):
+    """One file's diff, without a key."""
+    header = {'before_header': action['path'], 'after_header': action['path']}
+    if action['kind'] == 'conf':
+        before = current['content'] if current else ''
+        after = '' if action['action'] == 'remove' else action['content']
+        if action['action'] == 'attributes':
+            before = _attributes_text(current['uid'], current['gid'], current['mode'])
+            after = _attributes_text(action['uid'], action['gid'], action['mode'])
+        return dict(header, before=before, after=after)
+    if current:
+        entity = _files.first_section(current['content'])
+        before = _files.describe(current['content'], entity, _files.user_name(current['uid']),
+                                 _files.group_name(current['gid']), current['mode'])
+    else:
+        before = {'state': 'absent'}
+    if action['action'] == 'remove':
+        after = {'state': 'absent'}
+    else:
+        entity = _files.first_section(action['content'])
+        after = _files.describe(action['content'], entity, _files.user_name(action['uid']),
+                                _files.group_name(action['gid']), action['mode'])
+    return dict(header, before=_describe_text(before), after=_describe_text(after))
+
+
+def _attributes_text(uid, gid, mode):
+    return 'owner: %s\ngroup: %s\nmode: %04o\n' % (_files.user_name(uid), _files.group_name(gid), mode)
+
+
+def _describe_text(side):
+    return ''.join('%s: %s\n' % (k, side[k]) for k in ('state', 'entity', 'key', 'managed', 'owner', 'group', 'mode')
+                   if k in side)
+
+
+def run_module(module):
+    params = module.params
+    try:
+        desired = _validate(params)
+        for cluster in desired['clusters']:
+            for client in cluster['clients']:
+                if client['key']:
+                    module.no_log_values.add(client['key'])
+        directory = desired['dir']
+        dir_info = None
+        if os.path.lexists(directory):
+            if not os.path.isdir(directory) or os.path.islink(directory):
+                raise _files.FileError('%s exists and is not a directory' % directory)
+            dir_info = os.stat(directory)
+        names = [c['name'] for c in desired['clusters']]
+        names += [n for n in desired['absent'] if n not in names]
+        current = {}
+        if dir_info is not None:
+            for entry in _files.cluster_file_names(names, os.listdir(directory)):
+                state = _files.read_file(os.path.join(directory, entry))
+                if state is None:
+                    continue
+                old_key = (_auth.keyring_key(state['content'], _files.first_section(state['content']) or '')
+                           if entry.endswith('.keyring') else None)
+                if old_key:
+                    module.no_log_values.add(old_key)
+                current[entry] = state
+        local_fsids = {}
+        for name in desired['local']:
+            path = os.path.join(directory, name + '.conf')
+            if name + '.conf' not in current and not os.path.isfile(path):
+                local_fsids[name] = (None, '%s does not exist' % path)
+            else:
+                local_fsids[name] = _read_local_fsid(module, path)
+        actions, problems = _files.plan_directory(desired, current, local_fsids)
+    except _files.FileError as exc:
+        module.fail_json(msg=str(exc), changed=False, actions=[], problems=[])
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot read the client directory: %s' % exc, changed=False, actions=[], problems=[])
+
+    if problems:
+        module.fail_json(msg='nothing changed; ' + '; '.join('%s %s' % (p['path'], p['detail']) for p in problems),
+                         changed=False, actions=[], problems=problems)
+
+    dir_action = None
+    if dir_info is None:
+        dir_action = 'create'
+    elif (dir_info.st_uid, dir_info.st_gid, dir_info.st_mode & 0o7777) != (ROOT, ROOT, 0o755):
+        dir_action = 'attributes'
+    shown = [{k: a[k] for k in ('path', 'cluster', 'kind', 'action')} for a in actions]
+    if dir_action:
+        shown.insert(0, {'path': directory, 'cluster': None, 'kind': 'directory', 'action': dir_action})
+    result = dict(changed=bool(shown), actions=shown, problems=[])
+    if module._diff:
+        diffs = []
+        if dir_action:
+            diffs.append({'before_header': directory, 'after_header': directory,
+                          'before': 'state: absent\n' if dir_info is None else _attributes_text(
+                              dir_info.st_uid, dir_info.st_gid, dir_info.st_mode & 0o7777),
+                          'after': _attributes_text(ROOT, ROOT, 0o755)})
+        diffs += [_diff(a, current.get(a['file'])) for a in actions]
+        result['diff'] = diffs
+
+    if shown and not module.check_mode:
+        path = directory
+        try:
+            if dir_action == 'create':
+                os.makedirs(directory, 0o755)
+            if dir_action:
+                _files.set_attributes(directory, ROOT, ROOT, 0o755)
+            for action in actions:
+                path = action['path']
+                if action['action'] == 'remove':
+                    os.unlink(path)
+                elif action['action'] == 'attributes':
+                    _files.set_attributes(path, action['uid'], action['gid'], action['mode'])
+                else:
+                    validate = _conf_validator(module) if action['kind'] == 'conf' else None
+                    _files.write_atomically(path, action['content'], action['uid'], action['gid'], action['mode'],
+                                            validate=validate)
+        except (IOError, OSError, _files.FileError) as exc:
+            module.fail_json(msg='cannot change %s: %s' % (path, exc), changed=True, actions=shown, problems=[])
+    module.exit_json(**result)
+
+
+def _conf_validator(module):
+    def validate(path):
+        rc, out, err = module.run_command(['ceph-conf', '-c', path, '--lookup', 'fsid'])
+        if rc != 0:
+            raise _files.FileError('ceph-conf does not accept the new conf: %s' % (err or out).strip())
+    return validate
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            dir=dict(type='path', default='/etc/ceph'),
+            clusters=dict(type='list', elements='dict', required=True, options=dict(
+                name=dict(type='str', required=True),
+                fsid=dict(type='str', required=True),
+                mon_host=dict(type='str', required=True),
+                clients=dict(type='list', elements='dict', default=[], options=dict(
+                    name=dict(type='str', required=True),
+                    key=dict(type='str', no_log=True),
+                )),
+            )),
+            local=dict(type='list', elements='str', default=[]),
+            absent=dict(type='list', elements='str', default=[]),
+            adopt=dict(type='bool', default=False),
+            conf_mode=dict(type='raw', default='0644'),
+            keyring_owner=dict(type='str', default='root', no_log=False),
+            keyring_group=dict(type='str', default='root', no_log=False),
+            keyring_mode=dict(type='raw', default='0600', no_log=False),
+        ),
+        supports_check_mode=True,
+    )
+    run_module(module)
+
+
+if __name__ == '__main__':
+    main()

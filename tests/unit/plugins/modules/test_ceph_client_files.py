@@ -1,0 +1,276 @@
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ceph_client_files: the directory plan (pure), then the module end to end on a
+temporary directory (as root, with the real ceph-conf checking each conf)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _client_files as files
+from ansible_collections.edgestack.glance_ceph.plugins.modules import ceph_client_files
+
+KEY = _auth.generate_key(now=1700000000.5, random_bytes=lambda n: b'\x01' * n)
+OTHER = _auth.generate_key(now=1700000001.5, random_bytes=lambda n: b'\x02' * n)
+FSID = {'central': '6a0d1c3e-0f43-4bd5-9b0e-2d63c2a7b8f1', 'dcn0': '0b7e2c1a-3f7d-4c84-8a55-61a0f5d2e9c4',
+        'dcn1': '9c1e5d7a-2b4f-4e6a-8c0d-1f2e3a4b5c6d'}
+MON = {'central': '[v2:192.0.2.10:3300,v1:192.0.2.10:6789]', 'dcn0': '[v2:192.0.2.20:3300,v1:192.0.2.20:6789]',
+       'dcn1': '[v2:192.0.2.30:3300,v1:192.0.2.30:6789]'}
+CONF = {'uid': 0, 'gid': 0, 'mode': 0o644}
+KEYRING = {'uid': 0, 'gid': 0, 'mode': 0o640}
+
+
+def cluster(name, key=KEY, clients=('client.glance',)):
+    return {'name': name, 'fsid': FSID[name], 'mon_host': MON[name],
+            'clients': [{'name': c, 'key': key} for c in clients]}
+
+
+def desired(clusters, local=(), absent=(), adopt=False):
+    return {'dir': '/etc/ceph', 'clusters': clusters, 'local': list(local), 'absent': list(absent),
+            'adopt': adopt, 'conf': CONF, 'keyring': KEYRING}
+
+
+def on_disk(text, attrs=None):
+    attrs = attrs or (CONF if text.startswith(files.MANAGED_PREFIX + ' (ceph_client_auth)') else KEYRING)
+    return {'content': text, 'managed': files.is_managed(text), **attrs}
+
+
+def converged(*names, key=KEY):
+    out = {}
+    for name in names:
+        out[name + '.conf'] = on_disk(files.conf_content(name, FSID[name], MON[name], '/etc/ceph'))
+        out[name + '.client.glance.keyring'] = on_disk(files.keyring_content('client.glance', key))
+    return out
+
+
+def summary(actions):
+    return sorted((a['file'], a['action']) for a in actions)
+
+
+# ------------------------------------------------------------------ the plan
+def test_conf_text_is_the_delivered_form():
+    assert files.conf_content('dcn0', FSID['dcn0'], MON['dcn0'], '/etc/ceph') == (
+        '# Managed by edgestack.glance_ceph (ceph_client_auth): client configuration of Ceph cluster dcn0; '
+        'local changes are overwritten.\n[global]\nfsid = %s\nmon_host = %s\n\n[client]\n'
+        'keyring = /etc/ceph/dcn0.$name.keyring\n' % (FSID['dcn0'], MON['dcn0']))
+
+
+def test_empty_directory_gets_every_file():
+    actions, problems = files.plan_directory(desired([cluster('central'), cluster('dcn0')]), {}, {})
+    assert problems == []
+    assert summary(actions) == [('central.client.glance.keyring', 'write'), ('central.conf', 'write'),
+                                ('dcn0.client.glance.keyring', 'write'), ('dcn0.conf', 'write')]
+    keyring = next(a for a in actions if a['file'] == 'central.client.glance.keyring')
+    assert (keyring['uid'], keyring['gid'], keyring['mode']) == (0, 0, 0o640)
+
+
+def test_converged_directory_needs_nothing():
+    actions, problems = files.plan_directory(desired([cluster('central'), cluster('dcn0')]),
+                                             converged('central', 'dcn0'), {})
+    assert (actions, problems) == ([], [])
+
+
+def test_new_key_mode_and_mon_host_are_repaired():
+    current = converged('central', 'dcn0')
+    current['dcn0.client.glance.keyring']['mode'] = 0o600
+    current['central.conf'] = on_disk(files.conf_content('central', FSID['central'], '[v1:192.0.2.99:6789]',
+                                                         '/etc/ceph'))
+    plan = desired([cluster('central', key=OTHER), cluster('dcn0')])
+    actions, problems = files.plan_directory(plan, current, {})
+    assert problems == []
+    assert summary(actions) == [('central.client.glance.keyring', 'write'), ('central.conf', 'write'),
+                                ('dcn0.client.glance.keyring', 'attributes')]
+
+
+def test_stale_managed_files_go_and_foreign_ones_stay():
+    current = converged('central', 'dcn0', 'dcn1')
+    current['dcn1.client.it-foreign.keyring'] = on_disk('[client.it-foreign]\n\tkey = %s\n' % KEY)
+    current['central.client.old.keyring'] = on_disk(files.keyring_content('client.old', KEY))
+    current['central.client.hand.keyring'] = on_disk('[client.hand]\n\tkey = %s\n' % KEY)
+    actions, problems = files.plan_directory(desired([cluster('central'), cluster('dcn0')], absent=['dcn1']),
+                                             current, {})
+    assert problems == []
+    assert summary(actions) == [('central.client.old.keyring', 'remove'), ('dcn1.client.glance.keyring', 'remove'),
+                                ('dcn1.conf', 'remove')]
+
+
+def test_files_of_clusters_not_named_are_not_looked_at():
+    current = converged('central', 'dcn0', 'dcn1')
+    actions, problems = files.plan_directory(desired([cluster('central')]), current, {})
+    assert (actions, problems) == ([], [])
+
+
+def test_a_client_without_a_key_keeps_its_file():
+    current = converged('central')
+    actions, problems = files.plan_directory(desired([cluster('central', key=None)]), current, {})
+    assert (actions, problems) == ([], [])
+    actions = files.plan_directory(desired([cluster('central', key=None)]), {}, {})
+    assert summary(actions[0]) == [('central.conf', 'write')]
+
+
+def test_foreign_conf_is_a_problem_unless_adopted():
+    current = converged('central')
+    current['central.conf'] = on_disk('# written by hand\n[global]\nfsid = %s\n' % FSID['central'], CONF)
+    actions, problems = files.plan_directory(desired([cluster('central')]), current, {})
+    assert [(p['kind'], p['path']) for p in problems] == [('foreign_conf', '/etc/ceph/central.conf')]
+    actions, problems = files.plan_directory(desired([cluster('central')], adopt=True), current, {})
+    assert problems == [] and summary(actions) == [('central.conf', 'write')]
+
+
+def test_foreign_keyring_is_a_problem_even_when_adopting():
+    current = converged('central')
+    current['central.client.glance.keyring'] = on_disk('[client.glance]\n\tkey = %s\n' % OTHER, KEYRING)
+    problems = files.plan_directory(desired([cluster('central')], adopt=True), current, {})[1]
+    assert [(p['kind'], p['cluster']) for p in problems] == [('foreign_keyring', 'central')]
+    assert not any(OTHER in json.dumps(p) for p in problems)
+
+
+@pytest.mark.parametrize('local_fsid, detail', [
+    ((FSID['dcn0'], None), None),
+    ((FSID['central'], None), 'has fsid %s while the cluster has %s' % (FSID['central'], FSID['dcn0'])),
+    ((None, '/etc/ceph/dcn0.conf does not exist'), 'cannot be read: /etc/ceph/dcn0.conf does not exist'),
+])
+def test_local_conf_is_verified_never_written(local_fsid, detail):
+    current = converged('central')
+    current['dcn0.client.glance.keyring'] = on_disk(files.keyring_content('client.glance', KEY))
+    # The daemons' own conf, without the header: never a problem, never written.
+    current['dcn0.conf'] = on_disk('[global]\nfsid = %s\n' % FSID['dcn0'], CONF)
+    actions, problems = files.plan_directory(desired([cluster('dcn0'), cluster('central')], local=['dcn0']),
+                                             current, {'dcn0': local_fsid})
+    assert actions == []
+    assert [p['detail'] for p in problems] == ([detail] if detail else [])
+
+
+def test_cluster_file_names_match_exact_cluster_prefixes():
+    listing = ['central.conf', 'central.client.glance.keyring', 'central2.conf', 'central.client.admin.keyring',
+               'central.conf.bak', 'dcn0.client..keyring', 'rbdmap', 'dcn0.conf']
+    assert files.cluster_file_names(['central'], listing) == [
+        'central.client.admin.keyring', 'central.client.glance.keyring', 'central.conf']
+
+
+# ------------------------------------------------------------------ the module
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason='the module sets root ownership on confs: run as root')
+needs_ceph_conf = pytest.mark.skipif(shutil.which('ceph-conf') is None,
+                                     reason='ceph-conf (Debian package ceph-common) is not installed')
+
+
+def run(args, capsys, check=False, diff=False):
+    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            ceph_client_files.main()
+    out = capsys.readouterr().out
+    return json.loads(out), out
+
+
+@pytest.fixture
+def args(tmp_path):
+    return {'dir': str(tmp_path / 'ceph'), 'clusters': [cluster('central'), cluster('dcn0')],
+            'keyring_group': 'root', 'keyring_mode': '0640'}
+
+
+def listing(directory):
+    out = {}
+    for name in sorted(os.listdir(directory)):
+        info = os.lstat(os.path.join(directory, name))
+        with open(os.path.join(directory, name)) as handle:
+            out[name] = (handle.read(), stat.S_IMODE(info.st_mode))
+    return out
+
+
+@needs_root
+@needs_ceph_conf
+def test_module_check_mode_then_write_then_nothing(args, capsys):
+    result, out = run(args, capsys, check=True, diff=True)
+    assert result['changed'] is True and not os.path.exists(args['dir'])
+    assert [a['action'] for a in result['actions']] == ['create', 'write', 'write', 'write', 'write']
+    assert KEY not in out
+    keyring_diff = next(d for d in result['diff'] if d['after_header'].endswith('central.client.glance.keyring'))
+    assert 'key: %s' % _auth.fingerprint(KEY) in keyring_diff['after'] and 'mode: 0640' in keyring_diff['after']
+
+    result, out = run(args, capsys, diff=True)
+    assert result['changed'] is True and KEY not in out
+    files_now = listing(args['dir'])
+    assert sorted(files_now) == ['central.client.glance.keyring', 'central.conf', 'dcn0.client.glance.keyring',
+                                 'dcn0.conf']
+    assert files_now['dcn0.conf'] == (files.conf_content('dcn0', FSID['dcn0'], MON['dcn0'], args['dir']), 0o644)
+    assert files_now['central.client.glance.keyring'] == (files.keyring_content('client.glance', KEY), 0o640)
+    assert stat.S_IMODE(os.stat(args['dir']).st_mode) == 0o755
+
+    result, out = run(args, capsys, check=True, diff=True)
+    assert result['changed'] is False and result['actions'] == [] and result['diff'] == []
+
+
+@needs_root
+@needs_ceph_conf
+def test_module_removes_stale_files_and_keeps_foreign_ones(args, capsys):
+    run(dict(args, clusters=args['clusters'] + [cluster('dcn1')]), capsys)
+    foreign = os.path.join(args['dir'], 'dcn1.client.hand.keyring')
+    with open(foreign, 'w') as handle:
+        handle.write('[client.hand]\n\tkey = %s\n' % OTHER)
+    result, out = run(dict(args, absent=['dcn1']), capsys, diff=True)
+    assert sorted((a['path'].rsplit('/', 1)[1], a['action']) for a in result['actions']) == [
+        ('dcn1.client.glance.keyring', 'remove'), ('dcn1.conf', 'remove')]
+    assert KEY not in out and OTHER not in out
+    assert sorted(os.listdir(args['dir'])) == ['central.client.glance.keyring', 'central.conf',
+                                               'dcn0.client.glance.keyring', 'dcn0.conf', 'dcn1.client.hand.keyring']
+    assert os.path.exists(foreign)
+    assert not os.path.exists(os.path.join(args['dir'], 'dcn1.conf'))
+
+
+@needs_root
+@needs_ceph_conf
+def test_module_changes_nothing_while_a_file_is_in_the_way(args, capsys):
+    os.makedirs(args['dir'])
+    hand = os.path.join(args['dir'], 'dcn0.conf')
+    with open(hand, 'w') as handle:
+        handle.write('# written by hand\n[global]\nfsid = %s\n' % FSID['dcn0'])
+    result, out = run(args, capsys)
+    assert result['failed'] is True and result['changed'] is False
+    assert [(p['kind'], p['path']) for p in result['problems']] == [('foreign_conf', hand)]
+    assert os.listdir(args['dir']) == ['dcn0.conf']  # not even central's files were written
+    assert KEY not in out
+    result = run(dict(args, adopt=True), capsys)[0]
+    assert result['changed'] is True and files.is_managed(open(hand).read())
+
+
+@needs_root
+@needs_ceph_conf
+def test_module_verifies_a_local_conf_with_ceph_conf(args, capsys):
+    os.makedirs(args['dir'])
+    own = os.path.join(args['dir'], 'dcn0.conf')
+    with open(own, 'w') as handle:
+        handle.write('[global]\nfsid = %s\nmon_host = 192.0.2.20\n' % FSID['dcn0'])
+    result = run(dict(args, local=['dcn0']), capsys)[0]
+    assert result.get('failed') is not True and open(own).read().startswith('[global]')
+    with open(own, 'w') as handle:
+        handle.write('[global]\nfsid = %s\n' % FSID['central'])
+    result = run(dict(args, local=['dcn0']), capsys)[0]
+    assert result['failed'] is True
+    assert [p['kind'] for p in result['problems']] == ['local_conf']
+    assert FSID['central'] in result['problems'][0]['detail']
+
+
+@pytest.mark.parametrize('change, needle', [
+    ({'local': ['dcn9']}, 'local lists dcn9, which are not in clusters'),
+    ({'absent': ['dcn0']}, 'absent lists dcn0, which are also in clusters'),
+    ({'clusters': [cluster('central'), cluster('central')]}, 'clusters lists a name twice: central'),
+    ({'keyring_mode': '0644'}, 'every user'),
+    ({'dir': 'etc/ceph'}, 'dir must be an absolute directory path'),
+    ({'clusters': [dict(cluster('central'), clients=[{'name': 'client.glance', 'key': 'not-a-key'}])]},
+     'key of client.glance on cluster central is not a valid CephX key'),
+    ({'clusters': [dict(cluster('central'), mon_host='')]}, 'mon_host of cluster central is empty'),
+    ({'keyring_group': 'no-such-group-xyz'}, "group 'no-such-group-xyz' does not exist"),
+])
+def test_module_bad_input_fails_before_reading(args, capsys, change, needle):
+    result, out = run(dict(args, **change), capsys)
+    assert result['failed'] is True and needle in result['msg']
+    assert not os.path.exists(args['dir'])
+    assert KEY not in out
