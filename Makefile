@@ -18,13 +18,18 @@ demo: deps lab-up
 test: deps
 	@bash scripts/test.sh
 
-deps: deps-debian deps-python link
+# The Debian packages (the lab's services, for the system Python) and the
+# Python packages (for the Python that runs Ansible and the tests) do not
+# depend on each other: they install side by side.
+deps:
+	@$(MAKE) --no-print-directory -j2 deps-debian deps-python
+	@$(MAKE) --no-print-directory link
 
 deps-debian:
 	@bash scripts/install-debian.sh
 
 deps-python:
-	$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PYTHON) -m pip install -q --disable-pip-version-check --no-compile -r requirements.txt
 
 link:
 	@mkdir -p $(dir $(COLL))

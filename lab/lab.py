@@ -491,7 +491,9 @@ def ceph_status(host: Host) -> dict:
     pgs = st.get("pgmap", {})
     total = pgs.get("num_pgs", 0)
     clean = sum(s["count"] for s in pgs.get("pgs_by_state", []) if s["state_name"] == "active+clean")
-    ok = health == "HEALTH_OK" and mgr and osd_up >= 1 and clean == total
+    # total >= 1: the mgr creates its own pool (one PG) shortly after it becomes
+    # active; a cluster with no PG yet is about to get one that is not clean.
+    ok = health == "HEALTH_OK" and mgr and osd_up >= 1 and total >= 1 and clean == total
     return {"ok": ok, "health": health, "mgr_available": mgr, "osds_up": osd_up, "pgs": total,
             "pgs_active_clean": clean, "fsid": st.get("fsid")}
 

@@ -47,12 +47,35 @@ static_pid=$!
 # lab left from an earlier run may have lost its daemons (memstore OSDs keep their
 # data only while they run). The lab stays up for the integration tests.
 if [ -d molecule ] && ls molecule/*/molecule.yml >/dev/null 2>&1; then
-  layer "molecule (destroy, create = lab up, converge, idempotence, verify)" molecule test --all --destroy never
+  # `--destroy never` leaves out both destroy steps of the sequence: the first one runs here.
+  layer "molecule (destroy, create = lab up, converge, idempotence, verify)" \
+    bash -c 'molecule destroy --all && molecule test --all --destroy never'
 else
   layer "lab bring-up (fresh)" bash -c 'python3 lab/lab.py down && python3 lab/lab.py up'
 fi
-layer "pytest: integration on the lab" \
-  python3 -m pytest -p no:cacheprovider -q -rs --junitxml="$reports/pytest-integration.xml" tests/integration
+# The integration tests, in three groups:
+#   A  the Ceph module tests: they touch only pools and clients named it-* on
+#      two Ceph hosts, so they run beside B;
+#   B  every other test file (roles, site.yml, HAProxy, images);
+#   C  tests that change the lab itself (its health, an edge site down, a site
+#      added), after A and B.
+it_a=(tests/integration/test_ceph_pool.py tests/integration/test_ceph_auth.py tests/integration/test_auth_leak.py)
+it_c=(tests/integration/test_lab.py tests/integration/test_site_topology.py)
+it_b=()
+for f in tests/integration/test_*.py; do
+  [[ " ${it_a[*]} ${it_c[*]} " == *" $f "* ]] || it_b+=("$f")
+done
+integration() {
+  local name=$1; shift
+  python3 -m pytest -p no:cacheprovider -q -rs --junitxml="$reports/pytest-integration-$name.xml" "$@"
+}
+layer "pytest: integration A (Ceph modules, beside B)" integration a "${it_a[@]}" > "$reports/integration-a.log" 2>&1 &
+it_a_pid=$!
+layer "pytest: integration B (roles, site.yml, HAProxy, images)" integration b "${it_b[@]}"
+wait "$it_a_pid"
+echo; echo "=== integration A (ran beside B)"
+cat "$reports/integration-a.log"
+layer "pytest: integration C (the lab itself, edge site down, site added)" integration c "${it_c[@]}"
 if [ -d molecule ] && ls molecule/*/molecule.yml >/dev/null 2>&1; then
   layer "molecule destroy (lab down)" molecule destroy --all
 fi
