@@ -20,7 +20,11 @@ layers="$reports/layers.txt"
 : > "$layers"
 t_start=$SECONDS
 
+# Every layer call counts; the summary fails when a layer wrote no result row
+# (a stream that died before it could).
+expected=0
 layer() {
+  expected=$((expected + 1))
   local name=$1; shift
   local t0=$SECONDS
   echo; echo "=== $name"
@@ -41,6 +45,7 @@ static_stream() {
 }
 
 ( renice -n 10 -p "$BASHPID" >/dev/null 2>&1 || true; static_stream ) > "$reports/static.log" 2>&1 &
+expected=$((expected + 5))  # the static stream's layers, counted in its own shell
 # (at a lower CPU priority: the lab stream is the longer one, and the total waits for it)
 static_pid=$!
 
@@ -72,8 +77,9 @@ integration() {
 }
 layer "pytest: integration A (Ceph modules, beside B)" integration a "${it_a[@]}" > "$reports/integration-a.log" 2>&1 &
 it_a_pid=$!
+expected=$((expected + 1))
 layer "pytest: integration B (roles, site.yml, HAProxy, images)" integration b "${it_b[@]}"
-wait "$it_a_pid"
+wait "$it_a_pid" || echo "FAIL  integration A (exit $?)" >> "$layers"
 echo; echo "=== integration A (ran beside B)"
 cat "$reports/integration-a.log"
 layer "pytest: integration C (the lab itself, edge site down, site added)" integration c "${it_c[@]}"
@@ -82,16 +88,20 @@ if [ -d molecule ] && ls molecule/*/molecule.yml >/dev/null 2>&1; then
 fi
 layer "lab tear-down leaves nothing" bash -c 'python3 lab/lab.py down && python3 tests/lab/check_teardown.py'
 
-wait "$static_pid"
+wait "$static_pid" || echo "FAIL  static stream (exit $?)" >> "$layers"
 echo; echo "=== static stream (ran beside the lab stream)"
 cat "$reports/static.log"
 
 echo; echo "=== summary ($((SECONDS - t_start))s in all)"
 cat "$layers"
 # The closing line: pytest's tests plus each other layer counted as one test.
-python3 - "$layers" "$reports"/pytest-*.xml <<'PY'
+python3 - "$expected" "$layers" "$reports"/pytest-*.xml <<'PY'
 import sys, xml.etree.ElementTree as ET
+expected = int(sys.argv.pop(1))
 rows = open(sys.argv[1], encoding="utf-8").read().splitlines()
+missing = max(0, expected - len(rows))
+if missing:
+    print(f"{missing} layer(s) wrote no result: counted as failed")
 others = [r for r in rows if "pytest:" not in r]
 passed = failed = skipped = 0
 for path in sys.argv[2:]:
@@ -103,7 +113,7 @@ for path in sys.argv[2:]:
         pass
 pytest_failed_layers = sum(r.startswith("FAIL") and "pytest:" in r for r in rows)
 failed = max(failed, pytest_failed_layers)
-others_failed = sum(r.startswith("FAIL") for r in others)
+others_failed = sum(r.startswith("FAIL") for r in others) + missing
 print(f"summary: {passed + len(others) - others_failed} passed, {failed + others_failed} failed, {skipped} skipped")
 sys.exit(1 if failed + others_failed else 0)
 PY

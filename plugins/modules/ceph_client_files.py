@@ -227,8 +227,8 @@ def _validate(params):
     }
 
 
-def _read_local_fsid(module, path):
-    rc, out, err = module.run_command(['ceph-conf', '-c', path, '--lookup', 'fsid'])
+def _read_local_fsid(module, ceph_conf, path):
+    rc, out, err = module.run_command([ceph_conf, '-c', path, '--lookup', 'fsid'])
     if rc != 0:
         return None, (err or out).strip() or 'ceph-conf exited with %d' % rc
     return out.strip(), None
@@ -239,6 +239,11 @@ def _diff(action, current):
     header = {'before_header': action['path'], 'after_header': action['path']}
     if action['kind'] == 'conf':
         before = current['content'] if current else ''
+        if current and not current['managed']:
+            # A conf the collection did not write (replaced with adopt) may hold anything,
+            # keys included: it is summarised, never shown.
+            before = '(a conf the collection did not write, %d lines: not shown)\n' % len(
+                current['content'].splitlines())
         after = '' if action['action'] == 'remove' else action['content']
         if action['action'] == 'attributes':
             before = _attributes_text(current['uid'], current['gid'], current['mode'])
@@ -286,7 +291,10 @@ def run_module(module):
         names += [n for n in desired['absent'] if n not in names]
         current = {}
         if dir_info is not None:
+            local_confs = set(n + '.conf' for n in desired['local'])
             for entry in _files.cluster_file_names(names, os.listdir(directory)):
+                if entry in local_confs:
+                    continue  # the daemons' own conf: never written, checked with ceph-conf below
                 state = _files.read_file(os.path.join(directory, entry))
                 if state is None:
                     continue
@@ -295,13 +303,15 @@ def run_module(module):
                 if old_key:
                     module.no_log_values.add(old_key)
                 current[entry] = state
+        # Found before anything changes: it checks every conf written and every local conf.
+        ceph_conf = module.get_bin_path('ceph-conf', required=True) if desired['clusters'] else None
         local_fsids = {}
         for name in desired['local']:
             path = os.path.join(directory, name + '.conf')
-            if name + '.conf' not in current and not os.path.isfile(path):
+            if not os.path.isfile(path):
                 local_fsids[name] = (None, '%s does not exist' % path)
             else:
-                local_fsids[name] = _read_local_fsid(module, path)
+                local_fsids[name] = _read_local_fsid(module, ceph_conf, path)
         actions, problems = _files.plan_directory(desired, current, local_fsids)
     except _files.FileError as exc:
         module.fail_json(msg=str(exc), changed=False, actions=[], problems=[])
@@ -345,7 +355,7 @@ def run_module(module):
                 elif action['action'] == 'attributes':
                     _files.set_attributes(path, action['uid'], action['gid'], action['mode'])
                 else:
-                    validate = _conf_validator(module) if action['kind'] == 'conf' else None
+                    validate = _conf_validator(module, ceph_conf) if action['kind'] == 'conf' else None
                     _files.write_atomically(path, action['content'], action['uid'], action['gid'], action['mode'],
                                             validate=validate)
         except (IOError, OSError, _files.FileError) as exc:
@@ -353,9 +363,9 @@ def run_module(module):
     module.exit_json(**result)
 
 
-def _conf_validator(module):
+def _conf_validator(module, ceph_conf):
     def validate(path):
-        rc, out, err = module.run_command(['ceph-conf', '-c', path, '--lookup', 'fsid'])
+        rc, out, err = module.run_command([ceph_conf, '-c', path, '--lookup', 'fsid'])
         if rc != 0:
             raise _files.FileError('ceph-conf does not accept the new conf: %s' % (err or out).strip())
     return validate

@@ -274,3 +274,28 @@ def test_module_bad_input_fails_before_reading(args, capsys, change, needle):
     assert result['failed'] is True and needle in result['msg']
     assert not os.path.exists(args['dir'])
     assert KEY not in out
+
+
+@needs_root
+@needs_ceph_conf
+def test_module_adopting_a_conf_never_shows_its_old_text(args, capsys):
+    os.makedirs(args['dir'])
+    hand = os.path.join(args['dir'], 'dcn0.conf')
+    with open(hand, 'w') as handle:
+        handle.write('# written by hand\n[global]\nfsid = %s\n[client.old]\nkey = %s\n' % (FSID['dcn0'], OTHER))
+    result, out = run(dict(args, adopt=True), capsys, check=True, diff=True)
+    assert OTHER not in out and KEY not in out
+    conf_diff = next(d for d in result['diff'] if d['before_header'] == hand)
+    assert conf_diff['before'] == '(a conf the collection did not write, 5 lines: not shown)\n'
+
+
+@needs_root
+@needs_ceph_conf
+def test_module_follows_a_local_conf_that_is_a_link(args, capsys, tmp_path):
+    os.makedirs(args['dir'])
+    real = tmp_path / 'daemons.conf'
+    real.write_text('[global]\nfsid = %s\nmon_host = 192.0.2.20\n' % FSID['dcn0'])
+    os.symlink(str(real), os.path.join(args['dir'], 'dcn0.conf'))
+    result = run(dict(args, local=['dcn0']), capsys)[0]
+    assert result.get('failed') is not True, result
+    assert os.path.islink(os.path.join(args['dir'], 'dcn0.conf'))
