@@ -2,9 +2,10 @@
 # Every test layer; `make test` runs it after installing everything. Fails if any layer fails.
 #
 # Two streams run side by side, so that the machine's cores are both used:
-#   lab stream:    molecule (destroy, create = lab up, converge, idempotence, verify),
-#                  the integration tests on that lab, then molecule's destroy = lab down
-#                  and the check that tear-down left nothing;
+#   lab stream:    molecule (destroy, create = lab up, then converge, idempotence,
+#                  verify), the integration tests on that lab (one group of them starts
+#                  as soon as the lab is up), then molecule's destroy = lab down and the
+#                  check that tear-down left nothing;
 #   static stream: changelog lint, collection build + ansible-doc, ansible-test sanity,
 #                  unit and Kubernetes render tests, ansible-lint.
 # The static stream's output is printed as a block when it ends; the summary lists
@@ -44,24 +45,19 @@ static_stream() {
   layer "ansible-lint (production profile)" ansible-lint --profile production --nocolor
 }
 
+# At a lower CPU priority: the lab stream is the longer one, and the total waits for it.
 ( renice -n 10 -p "$BASHPID" >/dev/null 2>&1 || true; static_stream ) > "$reports/static.log" 2>&1 &
-expected=$((expected + 5))  # the static stream's layers, counted in its own shell
-# (at a lower CPU priority: the lab stream is the longer one, and the total waits for it)
 static_pid=$!
+expected=$((expected + 5))  # the static stream's layers, counted in its own shell
 
 # The lab stream starts from a freshly built lab (molecule's destroy, then create): a
 # lab left from an earlier run may have lost its daemons (memstore OSDs keep their
 # data only while they run). The lab stays up for the integration tests.
-if [ -d molecule ] && ls molecule/*/molecule.yml >/dev/null 2>&1; then
-  # `--destroy never` leaves out both destroy steps of the sequence: the first one runs here.
-  layer "molecule (destroy, create = lab up, converge, idempotence, verify)" \
-    bash -c 'molecule destroy --all && molecule test --all --destroy never'
-else
-  layer "lab bring-up (fresh)" bash -c 'python3 lab/lab.py down && python3 lab/lab.py up'
-fi
+#
 # The integration tests, in three groups:
 #   A  the Ceph module tests: they touch only pools and clients named it-* on
-#      two Ceph hosts, so they run beside B;
+#      two Ceph hosts, so they start as soon as the lab is up, beside molecule's
+#      converge, idempotence and verify, and beside B;
 #   B  every other test file (roles, site.yml, HAProxy, images);
 #   C  tests that change the lab itself (its health, an edge site down, a site
 #      added), after A and B.
@@ -75,15 +71,27 @@ integration() {
   local name=$1; shift
   python3 -m pytest -p no:cacheprovider -q -rs --junitxml="$reports/pytest-integration-$name.xml" "$@"
 }
-layer "pytest: integration A (Ceph modules, beside B)" integration a "${it_a[@]}" > "$reports/integration-a.log" 2>&1 &
+molecule=0
+if [ -d molecule ] && ls molecule/*/molecule.yml >/dev/null 2>&1; then molecule=1; fi
+if [ $molecule = 1 ]; then
+  layer "molecule destroy, create (lab down, lab up)" bash -c 'molecule destroy --all && molecule create --all'
+else
+  layer "lab bring-up (fresh)" bash -c 'python3 lab/lab.py down && python3 lab/lab.py up'
+fi
+layer "pytest: integration A (Ceph modules, beside molecule and B)" integration a "${it_a[@]}" \
+  > "$reports/integration-a.log" 2>&1 &
 it_a_pid=$!
 expected=$((expected + 1))
+if [ $molecule = 1 ]; then
+  layer "molecule converge, idempotence, verify" \
+    bash -c 'molecule converge --all && molecule idempotence --all && molecule verify --all'
+fi
 layer "pytest: integration B (roles, site.yml, HAProxy, images)" integration b "${it_b[@]}"
 wait "$it_a_pid" || echo "FAIL  integration A (exit $?)" >> "$layers"
 echo; echo "=== integration A (ran beside B)"
 cat "$reports/integration-a.log"
 layer "pytest: integration C (the lab itself, edge site down, site added)" integration c "${it_c[@]}"
-if [ -d molecule ] && ls molecule/*/molecule.yml >/dev/null 2>&1; then
+if [ $molecule = 1 ]; then
   layer "molecule destroy (lab down)" molecule destroy --all
 fi
 layer "lab tear-down leaves nothing" bash -c 'python3 lab/lab.py down && python3 tests/lab/check_teardown.py'
