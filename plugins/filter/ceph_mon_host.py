@@ -58,7 +58,6 @@ RESERVED_CLIENTS = ("client.admin",)
 CLIENT_KEYS = ("name", "state", "caps", "secret", "deliver")
 #: "pool=<name>" inside a cap string (osd and mgr caps).
 CAP_POOL_RE = re.compile(r"(?:^|[\s,])pool\s*=\s*([^\s,]+)")
-#: "[client.x]" then "key = ..." in keyring text.
 
 
 def _require_netaddr():
@@ -300,10 +299,8 @@ def ceph_client_problems(clients, pools, name="clients"):
 
 
 # --------------------------------------------------------------------------
-# Keyrings
+# Keyrings (parsed by module_utils/_auth.keyring_key)
 # --------------------------------------------------------------------------
-
-
 def ceph_keyring_keys(keyrings, names):
     """[{name, key}] for ``names``, taken from ceph_auth's ``keyrings`` (name -> keyring text).
 

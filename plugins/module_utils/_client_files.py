@@ -66,6 +66,16 @@ def keyring_content(entity, key):
     return '%s\n[%s]\n\tkey = %s\n' % (KEYRING_HEADER, entity, key)
 
 
+def checked_key(key, what):
+    """``key`` stripped, once it decodes as a CephX key; ``what`` names it in the error (never the key)."""
+    key = key.strip()
+    try:
+        _auth.decode_key(key)
+    except _auth.AuthSpecError as exc:
+        raise FileError('key of %s is not a valid CephX key (%s)' % (what, exc))
+    return key
+
+
 def conf_content(cluster, fsid, mon_host, directory):
     """A cluster's client conf: the header, fsid, mon_host and where its keyrings are."""
     return ('%s (ceph_client_auth): client configuration of Ceph cluster %s; local changes are overwritten.\n'

@@ -206,12 +206,7 @@ def _validate(params):
                 raise _files.FileError('client %r of cluster %s is not client.<id>' % (client['name'], cluster['name']))
             key = client.get('key')
             if key is not None:
-                key = key.strip()
-                try:
-                    _auth.decode_key(key)
-                except _auth.AuthSpecError as exc:
-                    raise _files.FileError('key of %s on cluster %s is not a valid CephX key (%s)'
-                                           % (client['name'], cluster['name'], exc))
+                key = _files.checked_key(key, '%s on cluster %s' % (client['name'], cluster['name']))
             clients.append({'name': client['name'], 'key': key})
         clusters.append({'name': cluster['name'], 'fsid': cluster['fsid'], 'mon_host': cluster['mon_host'],
                          'clients': clients})

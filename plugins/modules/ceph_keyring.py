@@ -151,26 +151,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _client_files as _files
-from ansible_collections.edgestack.glance_ceph.plugins.module_utils._client_files import (  # noqa: F401 (the module's API)
-    ENTITY_RE,
-    keyring_content,
-    parse_mode,
-    read_file as read_current,
-    set_attributes,
-    write_atomically,
-)
 
-HEADER = _files.KEYRING_HEADER
-MANAGED_PREFIX = _files.MANAGED_PREFIX
-is_managed = _files.is_managed
 KeyringError = _files.FileError
-keyring_key = _auth.keyring_key
-plan = _files.plan_file
-_user_id = _files.user_id
-_group_id = _files.group_id
-_user_name = _files.user_name
-_group_name = _files.group_name
-_first_section = _files.first_section
 
 
 def validate(params):
@@ -182,25 +164,19 @@ def validate(params):
     if params['state'] == 'absent':
         return desired
     name = params.get('name')
-    if not name or not ENTITY_RE.match(name):
+    if not name or not _files.ENTITY_RE.match(name):
         raise KeyringError('name must be the CephX entity, such as client.glance, got %r' % (name,))
-    key = params.get('key')
-    if not key:
+    if not params.get('key'):
         raise KeyringError('key is required with state present')
-    try:
-        _auth.decode_key(key)
-    except _auth.AuthSpecError as exc:
-        raise KeyringError('key of %s is not a valid CephX key (%s)' % (name, exc))
-    desired.update(name=name, key=key.strip(), mode=parse_mode(params['mode']),
-                   content=keyring_content(name, key.strip()))
+    key = _files.checked_key(params['key'], name)
+    desired.update(name=name, key=key, mode=_files.parse_mode(params['mode']),
+                   content=_files.keyring_content(name, key))
     return desired
 
 
-def describe(content, entity, uid, gid, mode, names):
+def _describe(content, entity, uid, gid, mode):
     """A diff side: fingerprint instead of the key."""
-    if content is None:
-        return {'state': 'absent'}
-    return _files.describe(content, entity, names[0](uid), names[1](gid), mode)
+    return _files.describe(content, entity, _files.user_name(uid), _files.group_name(gid), mode)
 
 
 def run_module(module):
@@ -209,17 +185,17 @@ def run_module(module):
         desired = validate(params)
         if desired['state'] == 'present':
             module.no_log_values.add(desired['key'])
-            desired['uid'] = _user_id(params['owner'])
-            desired['gid'] = _group_id(params['group'])
+            desired['uid'] = _files.user_id(params['owner'])
+            desired['gid'] = _files.group_id(params['group'])
             directory = os.path.dirname(desired['path'])
             if not os.path.isdir(directory):
                 raise KeyringError('directory %s does not exist: create it first' % directory)
-        current = read_current(desired['path'])
+        current = _files.read_file(desired['path'])
         if current is not None:
-            old_key = keyring_key(current['content'], params.get('name') or '')
+            old_key = _auth.keyring_key(current['content'], params.get('name') or '')
             if old_key:
                 module.no_log_values.add(old_key)
-        actions = plan(desired, current)
+        actions = _files.plan_file(desired, current)
     except KeyringError as exc:
         module.fail_json(msg=str(exc), path=params['path'], changed=False, actions=[])
     except (IOError, OSError) as exc:
@@ -230,22 +206,21 @@ def run_module(module):
     present = desired['state'] == 'present'
     result['key_fingerprint'] = _auth.fingerprint(desired['key']) if present else None
     if module._diff:
-        names = (_user_name, _group_name)
-        entity = params.get('name')
-        before = (describe(current['content'], entity or _first_section(current['content']), current['uid'],
-                           current['gid'], current['mode'], names) if current else {'state': 'absent'})
-        after = (describe(desired['content'], desired['name'], desired['uid'], desired['gid'], desired['mode'],
-                          names) if present else {'state': 'absent'})
+        entity = params.get('name') or (_files.first_section(current['content']) if current else None)
+        before = (_describe(current['content'], entity, current['uid'], current['gid'], current['mode'])
+                  if current else {'state': 'absent'})
+        after = (_describe(desired['content'], desired['name'], desired['uid'], desired['gid'], desired['mode'])
+                 if present else {'state': 'absent'})
         result['diff'] = {'before_header': desired['path'], 'after_header': desired['path'],
                           'before': before, 'after': after}
 
     if actions and not module.check_mode:
         try:
             if 'write' in actions:
-                write_atomically(desired['path'], desired['content'], desired['uid'], desired['gid'],
-                                 desired['mode'])
+                _files.write_atomically(desired['path'], desired['content'], desired['uid'], desired['gid'],
+                                        desired['mode'])
             elif 'attributes' in actions:
-                set_attributes(desired['path'], desired['uid'], desired['gid'], desired['mode'])
+                _files.set_attributes(desired['path'], desired['uid'], desired['gid'], desired['mode'])
             elif 'remove' in actions:
                 os.unlink(desired['path'])
         except (IOError, OSError) as exc:

@@ -434,13 +434,13 @@ def test_bad_inventories_fail_before_anything_changes(lab, converged, run_ceph, 
     before = snapshot(lab)
     problems = []
     try:
-        for case in sorted(BAD_INVENTORIES):
+        for number, case in enumerate(sorted(BAD_INVENTORIES)):
             group_vars, needles = BAD_INVENTORIES[case]
             children = {group: {"vars": dict(vars_)} for group, vars_ in group_vars.items()}
             # A change that a run would make if the checks let it through.
             children.setdefault(CENTRAL, {"vars": {}})["vars"]["edgestack_ceph_pools"] = [
                 {"name": "images", "application": "rbd", "rbd_init": True}, {"name": "it-roles-pending", "pg_num": 8}]
-            overlay = tmp_path / f"overlay-{len(problems)}-{case.replace(' ', '-')}.yml"
+            overlay = tmp_path / f"overlay-{number}.yml"
             overlay.write_text(json.dumps({"all": {"children": children}}))
             result = run_ceph(inventory_args=lab.inventory_args + ["-i", str(overlay)])
             messages = failure_messages(result)

@@ -16,16 +16,16 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.modules import ceph_keyring
-from ansible_collections.edgestack.glance_ceph.plugins.modules.ceph_keyring import (
-    HEADER,
-    KeyringError,
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._auth import keyring_key
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._client_files import (
+    KEYRING_HEADER as HEADER,
+    FileError as KeyringError,
     is_managed,
     keyring_content,
-    keyring_key,
     parse_mode,
-    plan,
-    validate,
+    plan_file as plan,
 )
+from ansible_collections.edgestack.glance_ceph.plugins.modules.ceph_keyring import validate
 
 KEY = _auth.generate_key(now=1700000000.5, random_bytes=lambda n: b'\x01' * n)
 OTHER = _auth.generate_key(now=1700000001.5, random_bytes=lambda n: b'\x02' * n)
