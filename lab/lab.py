@@ -37,10 +37,17 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-STATE = Path(os.environ.get("EDGESTACK_LAB_STATE", "/var/lib/edgestack-lab"))
+# EDGESTACK_LAB_INSTANCE=N (1-3) runs a second, independent lab beside the default
+# one (instance 0): its own state directory, bridge, namespaces and network 10.(251+N).0.0/24.
+INSTANCE = int(os.environ.get("EDGESTACK_LAB_INSTANCE", "0"))
+if not 0 <= INSTANCE <= 3:
+    raise SystemExit("EDGESTACK_LAB_INSTANCE must be between 0 and 3")
+_SUFFIX = str(INSTANCE) if INSTANCE else ""
+STATE = Path(os.environ.get("EDGESTACK_LAB_STATE", "/var/lib/edgestack-lab" + _SUFFIX))
 NS_DIR = STATE / "ns"
-BRIDGE = "eslbr0"
-NETNS_PREFIX = "esl-"
+BRIDGE = f"eslbr{INSTANCE}"
+NETNS_PREFIX = f"esl{_SUFFIX}-"
+VETH_PREFIX = f"esl{_SUFFIX}"
 # Directories every host gets for itself (bind mounts over the machine's own).
 HOST_DIRS = {
     "/etc/ceph": ("root", 0o755, None),
@@ -153,7 +160,10 @@ class Topology:
 
 
 def load_topology(edge_sites=None) -> Topology:
-    data = yaml.safe_load((HERE / "topology.yml").read_text())
+    text = (HERE / "topology.yml").read_text()
+    if INSTANCE:
+        text = text.replace("10.251.", f"10.{251 + INSTANCE}.")
+    data = yaml.safe_load(text)
     saved = STATE / "topology.json"
     if edge_sites is None:
         if saved.exists():
@@ -242,7 +252,7 @@ def setup_host_network(topo: Topology, host: Host):
     prefix = topo.network.prefixlen
     if not netns_exists(host.netns):
         run(["ip", "netns", "add", host.netns])
-    outer, inner = f"eslv{host.index}", f"eslp{host.index}"
+    outer, inner = f"{VETH_PREFIX}v{host.index}", f"{VETH_PREFIX}p{host.index}"
     links = run(["ip", "netns", "exec", host.netns, "ip", "-o", "link"]).stdout
     if " eth0:" not in links and " eth0@" not in links:
         if Path(f"/sys/class/net/{outer}").exists():
