@@ -771,6 +771,67 @@ def start_glance(host: Host):
         wait_for(f"glance-api on {host.name}", lambda: glance_healthy(host), 90, interval=0.5)
 
 
+# ------------------------------------------------------------- object gateway
+
+RGW_PORT = 8080
+OBJECT_STORES = "object-stores.json"
+
+
+def rgw_url(host: Host) -> str:
+    return f"http://{host.address}:{RGW_PORT}"
+
+
+def up_object_gateway(topo: Topology):
+    """Ceph's RADOS Gateway on central's cluster, with a user for Glance: S3 keys and a
+    Swift subuser (the gateway's own v1 auth). Their credentials go to
+    <state>/object-stores.json (0600), which the tests read."""
+    if not shutil.which("radosgw"):
+        log("radosgw is not installed: the lab runs without an object gateway (bindep.txt, profile lab)")
+        return
+    host = topo.site_hosts("central", "ceph")[0]
+    cluster, name = host.site, f"client.rgw.{host.name}"
+    rgw_dir = host.root / "var/lib/ceph/radosgw" / f"{cluster}-rgw.{host.name}"
+    keyring = rgw_dir / "keyring"
+    if not keyring.exists():
+        # Few PGs per pool: the gateway creates about eight pools on the lab's single OSD.
+        ceph(host, "config", "set", "global", "osd_pool_default_pg_num", "8")
+        ceph(host, "config", "set", "global", "osd_pool_default_pgp_num", "8")
+        ceph(host, "config", "set", "global", "osd_pool_default_pg_autoscale_mode", "off")
+        out = ceph(host, "auth", "get-or-create", name, "mon", "allow rw", "osd", "allow rwx").stdout
+        rgw_dir.mkdir(parents=True, exist_ok=True)
+        keyring.write_text(out)
+        keyring.chmod(0o600)
+        for p in (rgw_dir.parent, rgw_dir, keyring):
+            shutil.chown(p, "ceph", "ceph")
+    if not running(host, "radosgw"):
+        hexec(host, ["radosgw", "--cluster", cluster, "-n", name, "--keyring", f"/var/lib/ceph/radosgw/{rgw_dir.name}/keyring",
+                     "--rgw-frontends", f"beast endpoint={host.address}:{RGW_PORT}",
+                     "--rgw-dns-name", host.address, "--log-file", f"/var/log/ceph/{cluster}-rgw.log",
+                     "--setuser", "ceph", "--setgroup", "ceph"])
+    wait_for("the object gateway", lambda: http_status(rgw_url(host)) == 200, 90, interval=0.5)
+    path = STATE / OBJECT_STORES
+    if path.exists():
+        return
+    admin = ["radosgw-admin", "--cluster", cluster, "--format", "json"]
+    info = hexec(host, admin + ["user", "info", "--uid", "glance"], check=False)
+    if info.returncode != 0:
+        hexec(host, admin + ["user", "create", "--uid", "glance", "--display-name", "Glance"])
+        hexec(host, admin + ["subuser", "create", "--uid", "glance", "--subuser", "glance:swift",
+                             "--access", "full", "--key-type", "swift", "--gen-secret"])
+        info = hexec(host, admin + ["user", "info", "--uid", "glance"])
+    user = json.loads(info.stdout)
+    s3 = user["keys"][0]
+    swift = next(k for k in user["swift_keys"] if k["user"] == "glance:swift")
+    path.write_text(json.dumps({
+        "s3": {"endpoint": rgw_url(host), "access_key": s3["access_key"], "secret_key": s3["secret_key"]},
+        "swift": {"auth_address": rgw_url(host) + "/auth/1.0", "user": swift["user"], "key": swift["secret_key"],
+                  "auth_version": "1"},
+    }))
+    path.chmod(0o600)
+    wait_for(f"ceph cluster {cluster} healthy with the gateway's pools", lambda: ceph_status(host)["ok"], 120, interval=1)
+    log(f"object gateway on {host.name} ({rgw_url(host)}): S3 and Swift credentials in {path}")
+
+
 # ------------------------------------------------------------------ inventory
 
 
@@ -927,6 +988,7 @@ def cmd_up(args):
 
         for f in [pool.submit(healthy, s) for s in topo.sites]:
             f.result()
+    up_object_gateway(topo)
     write_inventory(topo)
     elapsed = time.monotonic() - t0
     st = status(topo)

@@ -28,6 +28,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import store_problems
+
 __all__ = [
     "GLANCE_STORE_TYPES",
     "glance_store_map",
@@ -170,7 +172,8 @@ def _check_store(store, where, conf_dir=None):
             f"{where} has type {store_type!r}: set type to one of "
             f"{', '.join(GLANCE_STORE_TYPES)}"
         )
-    allowed = set(COMMON_KEYS) | (set(RBD_KEYS) if store_type == "rbd" else set())
+    allowed = set(COMMON_KEYS) | (set(RBD_KEYS) if store_type == "rbd" else set()) | (
+        {"auth"} if store_type == "swift" else set())
     unknown = sorted(set(store) - allowed)
     if unknown:
         hint = (
@@ -211,6 +214,9 @@ def _check_store(store, where, conf_dir=None):
             f"{where} is a file store without a data directory: set options."
             f"{FILE_DATADIR_OPTIONS[0]} (or {FILE_DATADIR_OPTIONS[1]})"
         )
+    problems = store_problems(store)
+    if problems:
+        _fail(f"{where}: " + "; ".join(problems))
 
 
 def validate_stores(stores):

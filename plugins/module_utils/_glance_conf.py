@@ -11,7 +11,10 @@ actions, keeping every other line (comments included) as it was.
 
 from __future__ import annotations
 
+import hashlib
 import re
+
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import SECRET_OPTIONS
 
 SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 OPTION_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*[=:]")
@@ -21,6 +24,67 @@ OPTION_RE = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*[=:]")
 LEGACY_GLANCE_STORE_OPTIONS = ("stores", "default_store")
 # Sections Glance reserves for itself; never treated as stale stores.
 RESERVED_SECTIONS = ("os_glance_staging_store", "os_glance_tasks_store")
+# Glance's image import plugins and the conversion plugin's own section.
+IMPORT_SECTION = "image_import_opts"
+IMPORT_PLUGINS_OPTION = "image_import_plugins"
+CONVERSION_PLUGIN = "image_conversion"
+CONVERSION_SECTION = "image_conversion"
+CONVERSION_FORMATS = ("raw", "qcow2", "vmdk")
+
+
+def fingerprint(value):
+    """A short, non-reversible tag of a secret for diffs and actions."""
+    return "sha256:" + hashlib.sha256(str(value).encode("utf-8")).hexdigest()[:12]
+
+
+def mask(section_options):
+    """{option: value} with the values of secret options replaced by their fingerprint."""
+    return {k: (fingerprint(v) if k in SECRET_OPTIONS and v else v) for k, v in section_options.items()}
+
+
+def parse_plugins(value):
+    """The plugin names of an image_import_plugins value (``['image_conversion', 'no_op']``)."""
+    if value is None:
+        return []
+    text = value.strip().rstrip(",")
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    names = []
+    for item in text.split(","):
+        item = item.strip().strip("'\"").strip()
+        if item:
+            names.append(item)
+    return names
+
+
+def format_plugins(names):
+    return "[" + ", ".join(f"'{name}'" for name in names) + "]"
+
+
+def conversion_settings(current_plugins, image_conversion):
+    """(settings, removals) that turn the conversion plugin on or off, keeping other plugins.
+
+    image_conversion: {enabled: bool, output_format: raw|qcow2|vmdk}. Other
+    plugins the deployment enabled stay, in their order; the conversion plugin
+    goes last (after a decompression plugin, which must run first).
+    """
+    plugins = parse_plugins(current_plugins)
+    settings, removals = {}, {}
+    if image_conversion.get("enabled"):
+        fmt = image_conversion.get("output_format") or "raw"
+        if fmt not in CONVERSION_FORMATS:
+            raise ValueError(f"image_conversion.output_format {fmt!r} must be one of {', '.join(CONVERSION_FORMATS)}")
+        wanted = plugins if CONVERSION_PLUGIN in plugins else plugins + [CONVERSION_PLUGIN]
+        if wanted != plugins or current_plugins is None:
+            settings[IMPORT_SECTION] = {IMPORT_PLUGINS_OPTION: format_plugins(wanted)}
+        settings[CONVERSION_SECTION] = {"output_format": fmt}
+    elif CONVERSION_PLUGIN in plugins:
+        wanted = [name for name in plugins if name != CONVERSION_PLUGIN]
+        if wanted:
+            settings[IMPORT_SECTION] = {IMPORT_PLUGINS_OPTION: format_plugins(wanted)}
+        else:
+            removals[IMPORT_SECTION] = [IMPORT_PLUGINS_OPTION]
+    return settings, removals
 
 
 class Ini:
@@ -124,7 +188,19 @@ def store_ids(enabled_backends):
     return [item.split(":", 1)[0].strip() for item in enabled_backends.split(",") if item.strip()]
 
 
-def plan(text, settings, remove_options=None, keep_stores=None):
+def store_types(enabled_backends):
+    """[(store id, driver type)] of an enabled_backends value."""
+    if not enabled_backends:
+        return []
+    out = []
+    for item in enabled_backends.split(","):
+        if item.strip():
+            store_id, _sep, store_type = item.partition(":")
+            out.append((store_id.strip(), store_type.strip()))
+    return out
+
+
+def plan(text, settings, remove_options=None, keep_stores=None, image_conversion=None, secrets=None):
     """Return (new_text, actions, before, after) for the desired settings.
 
     settings: {section: {option: value-as-string}} the collection owns.
@@ -134,9 +210,23 @@ def plan(text, settings, remove_options=None, keep_stores=None):
     keep_stores: store ids to leave exactly as they are (a site that could not
     be reached this run): when the file has them, their section and their entry
     in enabled_backends stay; when it does not, they are not added.
+    image_conversion: None leaves Glance's import plugins as they are; a dict
+    {enabled, output_format} turns the image_conversion plugin on or off.
+    secrets: {section: {option: value}} written like settings; actions, before
+    and after show their fingerprints only (as any secret option of the file).
     """
     ini = Ini(text)
     actions = []
+    settings = {section: dict(options) for section, options in settings.items()}
+    for section, options in (secrets or {}).items():
+        settings.setdefault(section, {}).update(options)
+    remove_options = {section: list(options) for section, options in (remove_options or {}).items()}
+    if image_conversion is not None:
+        extra, removals = conversion_settings(ini.get(IMPORT_SECTION, IMPORT_PLUGINS_OPTION), image_conversion)
+        for section, options in extra.items():
+            settings.setdefault(section, {}).update(options)
+        for section, options in removals.items():
+            remove_options.setdefault(section, []).extend(options)
     old_enabled = ini.get("DEFAULT", "enabled_backends")
     old_ids = store_ids(old_enabled)
     new_enabled = settings.get("DEFAULT", {}).get("enabled_backends")
@@ -156,7 +246,7 @@ def plan(text, settings, remove_options=None, keep_stores=None):
             o for o in LEGACY_GLANCE_STORE_OPTIONS if o not in settings.get("glance_store", {})]
         remove_options = removals
     # What the diff shows: store sections whole, shared sections only where managed.
-    shared = ("DEFAULT", "glance_store")
+    shared = ("DEFAULT", "glance_store", IMPORT_SECTION, CONVERSION_SECTION)
     touched = {}
     for section in list(settings) + list(remove_options or {}):
         if section in shared:
@@ -166,7 +256,7 @@ def plan(text, settings, remove_options=None, keep_stores=None):
             touched[section] = None
     for section in stale:
         touched[section] = None
-    before = ini.as_dict(touched)
+    before = {name: mask(options) for name, options in ini.as_dict(touched).items()}
 
     for section in stale:
         if ini.remove_section(section):
@@ -182,6 +272,7 @@ def plan(text, settings, remove_options=None, keep_stores=None):
             value = "" if value is None else str(value)
             if ini.get(section, option) != value:
                 ini.set(section, option, value)
-                actions.append({"action": "set", "section": section, "option": option, "value": value})
-    after = ini.as_dict(touched)
+                shown = fingerprint(value) if option in SECRET_OPTIONS else value
+                actions.append({"action": "set", "section": section, "option": option, "value": shown})
+    after = {name: mask(options) for name, options in ini.as_dict(touched).items()}
     return ini.text(), actions, before, after

@@ -18,6 +18,12 @@ description:
     section removed. The single-store options C([glance_store] stores) and C(default_store) are
     removed once C(enabled_backends) is managed, since they conflict with multistore.
   - The file is replaced atomically, keeping its owner, group and mode unless they are given.
+  - Optionally turns Glance's C(image_conversion) import plugin on or off (C([image_import_opts]
+    image_import_plugins) and C([image_conversion] output_format)), keeping any other import plugin.
+  - Before anything is written, every store section is checked against the options glance_store 4.1
+    (Glance 25) reads for its driver (unknown options, missing credentials) and, with O(probe), S3 and
+    Swift stores are asked from this host whether they answer with their credentials. A bad store fails
+    the task with the file unchanged, so a running glance-api keeps its working settings.
 author:
   - edgestack maintainers (@edgestack)
 attributes:
@@ -26,7 +32,7 @@ attributes:
     description: Reads the file and reports the changes a real run would make, writing nothing.
   diff_mode:
     support: full
-    description: Shows the managed sections before and after.
+    description: Shows the managed sections before and after, secret options as fingerprints.
 options:
   path:
     description: The glance-api configuration file. It must exist.
@@ -39,6 +45,36 @@ options:
       - Values are written as given (strings); booleans and numbers are converted to strings.
     type: dict
     required: true
+  secrets:
+    description:
+      - "Secret store options (S3 keys, a Cinder password), as C({section: {option: value}}). Written like
+        O(settings) but never shown: actions and diffs carry a fingerprint instead."
+    type: dict
+    default: {}
+  image_conversion:
+    description:
+      - Glance's image conversion on import. Unset leaves the import plugins as the file has them.
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether the C(image_conversion) plugin runs on every import (not on copy-image).
+        type: bool
+        required: true
+      output_format:
+        description: The format images are converted to.
+        type: str
+        choices: [raw, qcow2, vmdk]
+        default: raw
+  probe:
+    description:
+      - Ask each S3 store (its bucket, with its keys) and each Swift store with a reference file (its auth
+        URL, with its user and key) whether it answers, from this host, before writing.
+    type: bool
+    default: true
+  stores_variable:
+    description: The name of the variable the stores come from, for error messages.
+    type: str
+    default: settings
   remove_options:
     description: "Options to delete when present, as C({section: [option, ...]})."
     type: dict
@@ -95,6 +131,12 @@ actions:
   sample:
     - {action: remove_section, section: dcn2}
     - {action: set, section: DEFAULT, option: enabled_backends, value: "central:rbd,dcn0:rbd"}
+problems:
+  description: What is wrong with the stores, when the task fails because of them (no secret values).
+  returned: failure
+  type: list
+  elements: str
+  sample: ["store objects (s3): bucket 'glance' does not exist at http://192.0.2.5:8080"]
 stores_removed:
   description: Sections removed because their store is no longer declared.
   returned: always
@@ -108,7 +150,10 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import plan
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import Ini, plan, store_types
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import store_problems
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_probe import (
+    probe_s3, probe_swift, read_swift_reference)
 
 
 def _stringify(settings):
@@ -126,12 +171,56 @@ def _stringify(settings):
     return out
 
 
+def _store_sections(text):
+    """[(store id, type, options)] of the stores the new file enables."""
+    ini = Ini(text)
+    out = []
+    for store_id, store_type in store_types(ini.get("DEFAULT", "enabled_backends")):
+        section = ini.section(store_id)
+        options = {}
+        if section is not None:
+            for option in ini.as_dict({store_id: None}).get(store_id, {}):
+                options[option] = ini.get(store_id, option)
+        out.append((store_id, store_type, options))
+    return out
+
+
+def check_stores(text, settings, probe):
+    """Problems with the stores of the new file: option names, credentials, and (probe) answers."""
+    problems = []
+    declared = set(settings)
+    for store_id, store_type, options in _store_sections(text):
+        if store_id not in declared:
+            continue  # a kept store (site unreachable this run) is left as it is
+        for problem in store_problems({"id": store_id, "type": store_type, "options": options}):
+            problems.append(f"store {store_id} ({store_type}): {problem}")
+        if problems or not probe:
+            continue
+        problem = None
+        if store_type == "s3":
+            problem = probe_s3(options)
+        elif store_type == "swift" and options.get("swift_store_config_file"):
+            auth = read_swift_reference(options["swift_store_config_file"],
+                                        options.get("default_swift_reference") or "ref1")
+            problem = auth if isinstance(auth, str) else probe_swift(auth)
+        if problem:
+            problems.append(f"store {store_id} ({store_type}): {problem}")
+    return problems
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type="path", default="/etc/glance/glance-api.conf"),
             settings=dict(type="dict", required=True),
             remove_options=dict(type="dict", default={}),
+            secrets=dict(type="dict", default={}, no_log=True),
+            image_conversion=dict(type="dict", options=dict(
+                enabled=dict(type="bool", required=True),
+                output_format=dict(type="str", choices=["raw", "qcow2", "vmdk"], default="raw"),
+            )),
+            probe=dict(type="bool", default=True),
+            stores_variable=dict(type="str", default="settings"),
             keep_stores=dict(type="list", elements="str", default=[]),
             owner=dict(type="str"),
             group=dict(type="str"),
@@ -145,12 +234,21 @@ def main():
                              "the collection sets its storage (the deployment owns the rest of the file)")
     try:
         settings = _stringify(module.params["settings"])
+        secrets = _stringify(module.params["secrets"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     with open(path, encoding="utf-8") as fh:
         text = fh.read()
-    new_text, actions, before, after = plan(text, settings, module.params["remove_options"],
-                                            module.params["keep_stores"])
+    try:
+        new_text, actions, before, after = plan(text, settings, module.params["remove_options"],
+                                                module.params["keep_stores"], module.params["image_conversion"],
+                                                secrets)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    problems = check_stores(new_text, {**settings, **secrets}, module.params["probe"])
+    if problems:
+        module.fail_json(msg=f"{module.params['stores_variable']}: " + "; ".join(problems)
+                         + f". {path} was left unchanged.", problems=problems)
     changed = bool(actions)
     result = {
         "changed": changed,

@@ -172,9 +172,12 @@ def test_input_is_not_modified():
             id="type-change-replaces",
         ),
         pytest.param(
-            [{"id": "objects", "type": "swift", "options": {"default_swift_reference": "ref1"}, "description": "Swift"}],
+            [{"id": "objects", "type": "swift", "description": "Swift",
+              "auth": {"auth_address": "http://rgw:8080/auth/1.0", "user": "glance:swift", "key": "k",
+                       "auth_version": "1"}}],
             "objects",
-            {"type": "swift", "description": "Swift", "options": {"default_swift_reference": "ref1"}},
+            {"type": "swift", "description": "Swift", "auth": {"auth_address": "http://rgw:8080/auth/1.0",
+                                                                "user": "glance:swift", "key": "k", "auth_version": "1"}},
             id="add-swift",
         ),
         pytest.param(
@@ -191,9 +194,11 @@ def test_input_is_not_modified():
             id="add-cinder",
         ),
         pytest.param(
-            [{"id": "s3", "type": "s3", "options": {"s3_store_host": "http://s3", "s3_store_bucket": "b"}}],
+            [{"id": "s3", "type": "s3", "options": {"s3_store_host": "http://s3", "s3_store_bucket": "b",
+                                                    "s3_store_access_key": "a", "s3_store_secret_key": "s"}}],
             "s3",
-            {"type": "s3", "options": {"s3_store_host": "http://s3", "s3_store_bucket": "b"}},
+            {"type": "s3", "options": {"s3_store_host": "http://s3", "s3_store_bucket": "b",
+                                       "s3_store_access_key": "a", "s3_store_secret_key": "s"}},
             id="add-s3",
         ),
     ],
