@@ -277,7 +277,8 @@ def _complete_new_store(explicit, pool, user, conf_dir):
     return store
 
 
-def glance_store_map(sites, site, pool="images", user="glance", conf_dir="/etc/ceph", stores=None, default_store=None):
+def glance_store_map(sites, site, pool="images", user="glance", conf_dir="/etc/ceph", stores=None, default_store=None,
+                     stores_name="stores"):
     """Return the list of stores the Glance API at ``site`` gets.
 
     See plugins/filter/glance_store_map.yml for the documentation.
@@ -316,8 +317,9 @@ def glance_store_map(sites, site, pool="images", user="glance", conf_dir="/etc/c
     result = list(computed)
     explicit_defaults = []
     seen_explicit = set()
+    explicit_where = {}
     for index, explicit in enumerate(stores):
-        where = f"stores[{index}]"
+        where = f"{stores_name}[{index}]"
         if not isinstance(explicit, Mapping):
             _fail(f"{where} must be a mapping with at least an id, got {type(explicit).__name__}")
         _check_name(explicit.get("id"), f"{where}.id", "give every explicit store an id")
@@ -325,6 +327,7 @@ def glance_store_map(sites, site, pool="images", user="glance", conf_dir="/etc/c
         if store_id in seen_explicit:
             _fail(f"{where}: store id {store_id!r} is given twice in stores: give each id once")
         seen_explicit.add(store_id)
+        explicit_where[store_id] = where
         if "merge" in explicit and not isinstance(explicit["merge"], bool):
             _fail(f"{where} ({store_id}).merge must be true or false")
         if "default" in explicit and not isinstance(explicit["default"], bool):
@@ -373,7 +376,7 @@ def glance_store_map(sites, site, pool="images", user="glance", conf_dir="/etc/c
         store.setdefault("options", {})
 
     for index, store in enumerate(result):
-        _check_store(store, f"store {index}")
+        _check_store(store, explicit_where.get(store["id"], f"store {index}"))
     return validate_stores(result)
 
 
