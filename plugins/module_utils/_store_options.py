@@ -138,6 +138,7 @@ def _swift_problems(store, options):
             f"options {inline} put Swift credentials in glance-api.conf and in every image location: "
             "give them as auth: {auth_address, user, key, auth_version} instead (the collection writes "
             "them to the store's reference file, 0640 root:glance)")
+        return problems
     if options.get("swift_store_multi_tenant") in (True, "True", "true"):
         if "auth" in store or "swift_store_config_file" in options:
             problems.append("a multi-tenant Swift store authenticates as each user: drop auth and "

@@ -134,3 +134,64 @@ def test_kept_store_that_the_file_lacks_is_not_added():
     text = plan(only_central, without_dcn1, keep_stores=["dcn1"])[0]
     assert Ini(text).get("DEFAULT", "enabled_backends") == "central:rbd,dcn0:rbd"
     assert Ini(text).section("dcn1") is None
+
+
+# --------------------------------------------------------------------------
+# Image conversion and secret options
+# --------------------------------------------------------------------------
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import (  # noqa: E402
+    fingerprint, parse_plugins)
+
+CONVERT = {"enabled": True, "output_format": "raw"}
+
+
+@pytest.mark.parametrize("conf", [lab_conf, stock_conf], ids=["lab", "debian-stock"])
+def test_conversion_on_sets_the_plugin_and_format_then_plans_nothing(conf):
+    text, actions = plan(conf(), settings_for("central"), image_conversion=CONVERT)[:2]
+    ini = Ini(text)
+    assert parse_plugins(ini.get("image_import_opts", "image_import_plugins")) == ["image_conversion"]
+    assert ini.get("image_conversion", "output_format") == "raw"
+    again, actions2 = plan(text, settings_for("central"), image_conversion=CONVERT)[:2]
+    assert actions2 == [] and again == text
+
+
+def test_conversion_keeps_the_deployment_s_other_plugins_and_their_order():
+    conf = lab_conf() + "\n[image_import_opts]\nimage_import_plugins = ['image_decompression', \"inject_image_metadata\"]\n"
+    text = plan(conf, settings_for("central"), image_conversion=CONVERT)[0]
+    plugins = parse_plugins(Ini(text).get("image_import_opts", "image_import_plugins"))
+    assert plugins == ["image_decompression", "inject_image_metadata", "image_conversion"]
+    off = plan(text, settings_for("central"), image_conversion={"enabled": False})[0]
+    assert parse_plugins(Ini(off).get("image_import_opts", "image_import_plugins")) == [
+        "image_decompression", "inject_image_metadata"]
+
+
+def test_conversion_off_removes_the_plugin_option_when_it_was_the_only_one():
+    text = plan(lab_conf(), settings_for("central"), image_conversion=CONVERT)[0]
+    off, actions = plan(text, settings_for("central"), image_conversion={"enabled": False})[:2]
+    assert Ini(off).get("image_import_opts", "image_import_plugins") is None
+    assert actions == [{"action": "remove_option", "section": "image_import_opts", "option": "image_import_plugins"}]
+
+
+def test_conversion_unset_leaves_the_plugins_as_they_are():
+    conf = lab_conf() + "\n[image_import_opts]\nimage_import_plugins = ['image_conversion']\n"
+    text = plan(conf, settings_for("central"))[0]
+    assert "image_import_plugins = ['image_conversion']" in text
+
+
+def test_secrets_are_written_and_shown_as_fingerprints_only():
+    settings = settings_for("central")
+    settings["objects"] = {"s3_store_bucket": "b"}
+    settings["DEFAULT"]["enabled_backends"] += ",objects:s3"
+    secrets = {"objects": {"s3_store_secret_key": "s3-secret-example", "s3_store_access_key": "AKIAEXAMPLE"}}
+    text, actions, before, after = plan(lab_conf(), settings, secrets=secrets)
+    assert Ini(text).get("objects", "s3_store_secret_key") == "s3-secret-example"
+    shown = repr(actions) + repr(before) + repr(after)
+    assert "s3-secret-example" not in shown and "AKIAEXAMPLE" not in shown
+    assert fingerprint("s3-secret-example") in shown
+    # A second run with the same secret plans nothing; a new secret shows a new fingerprint.
+    assert plan(text, settings, secrets=secrets)[1] == []
+    rotated = plan(text, settings, secrets={"objects": {"s3_store_secret_key": "rotated-example",
+                                                        "s3_store_access_key": "AKIAEXAMPLE"}})
+    assert rotated[1] == [{"action": "set", "section": "objects", "option": "s3_store_secret_key",
+                           "value": fingerprint("rotated-example")}]
+    assert "rotated-example" not in repr(rotated[1:])
