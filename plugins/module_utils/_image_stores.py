@@ -75,8 +75,10 @@ UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA
 COW_STORE_TYPES = ('rbd',)
 
 RAW_REASON = ('its disk_format is {fmt}, not raw: {store} is an RBD store at an edge site, where instances boot '
-              'as copy-on-write clones of the image, which needs a raw image ({why}). Convert it '
-              '(qemu-img convert -O raw) and upload the raw image to the central store')
+              'as copy-on-write clones of the image, which needs a raw image ({why}). Import it at central '
+              'with glance-direct or web-download where image conversion is on (the default where the '
+              'default store is RBD: Glance converts it to raw), or convert it yourself (qemu-img convert '
+              '-O raw) and upload the raw image to the central store')
 
 MAX_ATTEMPTS = 3
 

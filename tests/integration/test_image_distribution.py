@@ -232,6 +232,7 @@ def test_qcow2_for_edge_rbd_stores_is_refused_with_the_reason(lab, glance):
     for site in glance.edges:
         assert f"store {site}: its disk_format is qcow2, not raw: {site} is an RBD store at an edge site" in msg
     assert "copy-on-write" in msg
+    assert "glance-direct or web-download where image conversion is on" in msg
     assert {s: i["status"] for s, i in result["images"][0]["stores"].items()} == {s: "refused" for s in glance.edges}
     assert glance.image_stores(image["id"]) == {"central"}
     assert glance.tasks(image["id"]) == []
