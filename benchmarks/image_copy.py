@@ -155,9 +155,15 @@ def main():
             print(f"imported and converted: stage {stage_s:.1f}s, import {import_s:.1f}s "
                   f"(raw {image['size'] / MIB:.0f} MiB)", flush=True)
             for edge in edges:
+                # The previous import releases the image's task lock just after it is done.
+                vip.wait(image_id, lambda i: not i.get("os_glance_import_task"))
                 t0 = time.monotonic()
-                st, body = vip.call("POST", f"/v2/images/{image_id}/import",
-                                    body={"method": {"name": "copy-image"}, "stores": [edge]})
+                for _attempt in range(120):
+                    st, body = vip.call("POST", f"/v2/images/{image_id}/import",
+                                        body={"method": {"name": "copy-image"}, "stores": [edge]})
+                    if st != 409:
+                        break
+                    time.sleep(0.25)
                 if st != 202:
                     sys.exit(f"copy-image to {edge}: {st} {body}")
                 vip.wait(image_id, lambda i, e=edge: e in (i.get("stores") or "").split(",")
