@@ -104,7 +104,7 @@ class Glance:
 def make_qcow2(size_mib, directory):
     raw = os.path.join(directory, "disk.raw")
     with open(raw, "wb") as fh:
-        for _ in range(size_mib):
+        for _mib in range(size_mib):
             fh.write(os.urandom(MIB))
     qcow2 = os.path.join(directory, "disk.qcow2")
     subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, qcow2], check=True)

@@ -21,7 +21,8 @@ import json
 import socket
 import urllib.error
 import urllib.parse
-import urllib.request
+
+from ansible.module_utils.urls import open_url
 
 TIMEOUT = 10
 
@@ -89,12 +90,19 @@ def _s3_error(exc):
 
 def read_swift_reference(path, reference):
     """{auth_address, user, key, auth_version, ...} of a reference file's section, or a problem string."""
-    parser = configparser.ConfigParser(interpolation=None)
     try:
         with open(path, encoding="utf-8") as fh:
-            parser.read_file(fh)
+            text = fh.read()
     except OSError as exc:
         return f"cannot read the reference file {path}: {exc.strerror}"
+    return swift_reference_from_text(text, path, reference)
+
+
+def swift_reference_from_text(text, path, reference):
+    """Like read_swift_reference, from the file's text."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
     except configparser.Error as exc:
         return f"the reference file {path} does not parse: {type(exc).__name__}"
     if not parser.has_section(reference):
@@ -111,9 +119,8 @@ def probe_swift(auth, timeout=TIMEOUT):
     version = str(auth.get("auth_version", "2"))
     try:
         if version == "1":
-            req = urllib.request.Request(address, headers={
-                "X-Auth-User": auth.get("user", ""), "X-Auth-Key": auth.get("key", "")})
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with open_url(address, timeout=timeout, headers={
+                    "X-Auth-User": auth.get("user", ""), "X-Auth-Key": auth.get("key", "")}) as resp:
                 if not resp.headers.get("X-Storage-Url"):
                     return f"auth_address {address} answered without X-Storage-Url: is it a Swift v1 auth URL?"
             return None
@@ -125,9 +132,8 @@ def probe_swift(auth, timeout=TIMEOUT):
             if project:
                 body["auth"]["scope"] = {"project": {"name": project, "domain": _domain(auth, "project")}}
             url = address.rstrip("/") + ("/auth/tokens" if address.rstrip("/").endswith("/v3") else "/v3/auth/tokens")
-            req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
-            with urllib.request.urlopen(req, timeout=timeout):
+            with open_url(url, data=json.dumps(body).encode(), method="POST", timeout=timeout,
+                          headers={"Content-Type": "application/json"}):
                 return None
         return None  # v2 Keystone: reachability only (Keystone 22 has no v2 API to try)
     except urllib.error.HTTPError as exc:

@@ -65,6 +65,32 @@ options:
         type: str
         choices: [raw, qcow2, vmdk]
         default: raw
+  files:
+    description:
+      - Files the stores read, written after every check has passed, typically each Swift store's
+        reference file from P(edgestack.glance_ceph.glance_swift_references#filter). They hold credentials;
+        their content is no_log, results name the paths only, diffs never show them.
+      - A Swift store whose C(swift_store_config_file) is one of these paths is probed with this content,
+        not with the file on disk.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the file.
+        type: path
+        required: true
+      content:
+        description: The file's text.
+        type: str
+        required: true
+      store:
+        description: The store the file belongs to (for messages).
+        type: str
+  files_group:
+    description: Group of the files in O(files), written root-owned with mode 0640.
+    type: str
+    default: glance
   probe:
     description:
       - Ask each S3 store (its bucket, with its keys) and each Swift store with a reference file (its auth
@@ -145,6 +171,7 @@ stores_removed:
   sample: [dcn2]
 """
 
+import grp
 import os
 import tempfile
 
@@ -153,7 +180,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import Ini, plan, store_types
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import store_problems
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_probe import (
-    probe_s3, probe_swift, read_swift_reference)
+    probe_s3, probe_swift, read_swift_reference, swift_reference_from_text)
 
 
 def _stringify(settings):
@@ -185,7 +212,45 @@ def _store_sections(text):
     return out
 
 
-def check_stores(text, settings, probe):
+def plan_files(files, group):
+    """[{action: write_file, path}] for the files whose content, owner or mode differ (no content shown)."""
+    out = []
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        gid = None
+    for path, content in files.items():
+        try:
+            with open(path, encoding="utf-8") as fh:
+                same = fh.read() == content
+            st = os.stat(path)
+            same = same and st.st_uid == 0 and st.st_gid == gid and (st.st_mode & 0o777) == 0o640
+        except OSError:
+            same = False
+        if not same:
+            out.append({"action": "write_file", "path": path})
+    return out
+
+
+def write_file(module, path, content, group):
+    """Write a file root:group 0640 atomically; its content is never in the result."""
+    try:
+        gid = grp.getgrnam(group).gr_gid
+    except KeyError:
+        module.fail_json(msg=f"group {group} does not exist: install glance-api first, or set files_group")
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".glance-store-file.")
+    try:
+        os.fchown(fd, 0, gid)
+        os.fchmod(fd, 0o640)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(content)
+        module.atomic_move(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def check_stores(text, settings, probe, files=None):
     """Problems with the stores of the new file: option names, credentials, and (probe) answers."""
     problems = []
     declared = set(settings)
@@ -200,8 +265,11 @@ def check_stores(text, settings, probe):
         if store_type == "s3":
             problem = probe_s3(options)
         elif store_type == "swift" and options.get("swift_store_config_file"):
-            auth = read_swift_reference(options["swift_store_config_file"],
-                                        options.get("default_swift_reference") or "ref1")
+            path, reference = options["swift_store_config_file"], options.get("default_swift_reference") or "ref1"
+            if path in (files or {}):
+                auth = swift_reference_from_text(files[path], path, reference)
+            else:
+                auth = read_swift_reference(path, reference)
             problem = auth if isinstance(auth, str) else probe_swift(auth)
         if problem:
             problems.append(f"store {store_id} ({store_type}): {problem}")
@@ -221,6 +289,12 @@ def main():
             )),
             probe=dict(type="bool", default=True),
             stores_variable=dict(type="str", default="settings"),
+            files=dict(type="list", elements="dict", default=[], options=dict(
+                path=dict(type="path", required=True),
+                content=dict(type="str", required=True, no_log=True),
+                store=dict(type="str"),
+            )),
+            files_group=dict(type="str", default="glance"),
             keep_stores=dict(type="list", elements="str", default=[]),
             owner=dict(type="str"),
             group=dict(type="str"),
@@ -245,10 +319,13 @@ def main():
                                                 secrets)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    problems = check_stores(new_text, {**settings, **secrets}, module.params["probe"])
+    files = {f["path"]: f["content"] for f in module.params["files"]}
+    problems = check_stores(new_text, {**settings, **secrets}, module.params["probe"], files)
     if problems:
         module.fail_json(msg=f"{module.params['stores_variable']}: " + "; ".join(problems)
                          + f". {path} was left unchanged.", problems=problems)
+    file_actions = plan_files(files, module.params["files_group"])
+    actions = file_actions + actions
     changed = bool(actions)
     result = {
         "changed": changed,
@@ -257,7 +334,10 @@ def main():
     }
     if module._diff:
         result["diff"] = {"before": before, "after": after, "before_header": path, "after_header": path}
-    if changed and not module.check_mode:
+    if file_actions and not module.check_mode:
+        for action in file_actions:
+            write_file(module, action["path"], files[action["path"]], module.params["files_group"])
+    if any(a["action"] != "write_file" for a in actions) and not module.check_mode:
         st = os.stat(path)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".glance-api.conf.")
         try:

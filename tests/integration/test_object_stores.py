@@ -18,9 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import tempfile
-import time
 import urllib.request
 import uuid
 
@@ -37,6 +35,7 @@ ROLE = "edgestack.glance_ceph.glance_multistore : "
 BUCKET = "glance-it"
 CONTAINER = "glance-it"
 FILE_DIR = "/var/lib/glance/it-file-store"
+SWIFT_REFERENCE = "/etc/glance/glance-swift-swift.conf"
 
 
 class Credentials(dict):
@@ -252,7 +251,8 @@ def refused(lab, stores_value, expect):
 def refused_with(lab, stores_value, direct_url, expect):
     """glance.yml on one central host fails naming the variable; the file and the process are unchanged."""
     host = lab.glance_hosts("central")[0]
-    before = lab.exec(host, ["md5sum", CONF], check=True).stdout
+    files = [CONF, SWIFT_REFERENCE]
+    before = lab.exec(host, ["md5sum", *files]).stdout
     pid = glance_pid(lab, host)
     run = converge(lab, stores_value, limit=host, direct_url=direct_url)
     out = run.stdout + run.stderr
@@ -260,7 +260,7 @@ def refused_with(lab, stores_value, direct_url, expect):
     assert "edgestack_glance_stores (site central)" in out, out[-3000:]
     for text in expect:
         assert text in out, out[-3000:]
-    assert lab.exec(host, ["md5sum", CONF], check=True).stdout == before
+    assert lab.exec(host, ["md5sum", *files]).stdout == before
     assert glance_pid(lab, host) == pid
     return out
 
@@ -281,7 +281,7 @@ def test_missing_credential_is_refused(lab, stores):
 
 def test_s3_keys_shown_in_image_records_are_refused(lab, stores):
     out = refused_with(lab, object_stores(stores["creds"]), True,
-                      ["has S3 stores (objects)", "edgestack_glance_show_image_direct_url (site central)"])
+                       ["has S3 stores (objects)", "edgestack_glance_show_image_direct_url (site central)"])
     found = leaked(secrets_of(stores["creds"]), out)
     assert not found
 
@@ -294,6 +294,15 @@ def test_unreachable_endpoint_is_refused_before_a_restart(lab, stores):
 def test_wrong_key_is_refused_before_a_restart(lab, stores):
     bad = object_stores(stores["creds"], s3_store_secret_key="not-the-key-" + uuid.uuid4().hex)
     out = refused(lab, bad, ["refused the store's keys"])
+    assert "not-the-key-" not in out
+    found = leaked(secrets_of(stores["creds"]), out)
+    assert not found
+
+
+def test_wrong_swift_key_is_refused_before_a_restart(lab, stores):
+    bad = object_stores(stores["creds"])
+    bad[1]["auth"]["key"] = "not-the-key-" + uuid.uuid4().hex
+    out = refused(lab, bad, ["store swift (swift): auth_address", "refused the store's user and key (401)"])
     assert "not-the-key-" not in out
     found = leaked(secrets_of(stores["creds"]), out)
     assert not found

@@ -176,8 +176,9 @@ def test_input_is_not_modified():
               "auth": {"auth_address": "http://rgw:8080/auth/1.0", "user": "glance:swift", "key": "k",
                        "auth_version": "1"}}],
             "objects",
-            {"type": "swift", "description": "Swift", "auth": {"auth_address": "http://rgw:8080/auth/1.0",
-                                                                "user": "glance:swift", "key": "k", "auth_version": "1"}},
+            {"type": "swift", "description": "Swift",
+             "auth": {"auth_address": "http://rgw:8080/auth/1.0", "user": "glance:swift", "key": "k",
+                      "auth_version": "1"}},
             id="add-swift",
         ),
         pytest.param(
