@@ -103,6 +103,17 @@ options:
     description: Replace a conf that exists without the collection's first line.
     type: bool
     default: false
+  client_options:
+    description:
+      - Options written into the C([client]) section of every conf the module writes
+        (never into a local cluster's conf), in Ceph's spelling, sorted by name.
+      - The role M(edgestack.glance_ceph.ceph_client_auth) sets C(client_mount_timeout),
+        C(rados_mon_op_timeout) and C(rados_osd_op_timeout) here, so that a Glance API
+        whose remote cluster is down waits seconds for it, not librados' default of
+        five minutes, at start-up and on every request that touches that store.
+      - An empty dict writes no extra option.
+    type: dict
+    default: {}
   conf_mode:
     description: Mode of the conf files (owner and group root).
     type: raw
@@ -196,6 +207,9 @@ def _validate(params):
         if bad:
             raise _files.FileError('%s lists %s, which %s in clusters' % (
                 option, ', '.join(bad), 'are not' if option == 'local' else 'are also'))
+    option_problems = _files.client_option_problems(params['client_options'])
+    if option_problems:
+        raise _files.FileError('client_options: %s' % '; '.join(option_problems))
     clusters = []
     for cluster in params['clusters']:
         if not cluster['mon_host'] or any(c.isspace() for c in cluster['mon_host']):
@@ -216,6 +230,7 @@ def _validate(params):
         'local': list(params['local']),
         'absent': list(params['absent']),
         'adopt': params['adopt'],
+        'client_options': dict(params['client_options'] or {}),
         'conf': {'uid': ROOT, 'gid': ROOT, 'mode': _files.parse_mode(params['conf_mode'], secret=False)},
         'keyring': {'uid': _files.user_id(params['keyring_owner']), 'gid': _files.group_id(params['keyring_group']),
                     'mode': _files.parse_mode(params['keyring_mode'])},
@@ -382,6 +397,7 @@ def main():
             local=dict(type='list', elements='str', default=[]),
             absent=dict(type='list', elements='str', default=[]),
             adopt=dict(type='bool', default=False),
+            client_options=dict(type='dict', default={}),
             conf_mode=dict(type='raw', default='0644'),
             keyring_owner=dict(type='str', default='root', no_log=False),
             keyring_group=dict(type='str', default='root', no_log=False),
