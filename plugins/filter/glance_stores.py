@@ -14,6 +14,7 @@ Filters:
   glance_store_map         sites -> the stores of one site's Glance API
   glance_store_maps        sites -> [{site, type, stores}] for every site
   glance_enabled_backends  stores -> "central:rbd,dcn0:rbd"
+  glance_store_clusters    stores -> [{name, user, pool}] of their RBD clusters
   glance_store_sections    stores -> {section: {option: value}} for glance-api.conf
 """
 
@@ -398,6 +399,15 @@ def glance_store_maps(sites, pool="images", user="glance", conf_dir="/etc/ceph",
     ]
 
 
+def glance_store_clusters(stores, exclude=None):
+    """[{name, user, pool}] of the RBD stores' clusters (the preflight's input), but ``exclude``."""
+    out = []
+    for store in validate_stores(stores):
+        if store["type"] == "rbd" and store["cluster"] not in set(exclude or []):
+            out.append({"name": store["cluster"], "user": store["user"], "pool": store["pool"]})
+    return out
+
+
 def glance_enabled_backends(stores):
     """Return the enabled_backends value, e.g. ``central:rbd,dcn0:rbd``."""
     stores = validate_stores(stores)
@@ -544,5 +554,6 @@ class FilterModule:
             "glance_store_maps": glance_store_maps,
             "glance_enabled_backends": glance_enabled_backends,
             "glance_store_sections": glance_store_sections,
+            "glance_store_clusters": glance_store_clusters,
             "glance_multistore_problems": glance_multistore_problems,
         }
