@@ -240,6 +240,17 @@ def test_the_shared_haproxy_keeps_what_the_collection_did_not_write(lab, converg
         assert cfg.count("# BEGIN edgestack.glance_ceph haproxy_glance") == 1
     again = run_playbook(HAPROXY, lab.inventory_args, timeout=600)
     assert again.rc == 0 and again.changed == 0, again.stats
+    # exclusive mode would replace the lab's proxies: refused, nothing changes
+    lbs = lab.hosts_with("haproxy", "central")
+    before = {lb: lab.exec(lb, ["sh", "-c", "sha256sum /etc/haproxy/haproxy.cfg; cat /run/haproxy.pid"],
+                           check=True).stdout for lb in lbs}
+    refused = run_with(lab, tmp_path, {"central": {"edgestack_glance_haproxy_mode": "exclusive"}},
+                       playbook=HAPROXY, env={"ANSIBLE_STDOUT_CALLBACK": "default"}, timeout=600)
+    assert refused.rc != 0
+    assert "defines proxies this role did not write" in refused.stdout, refused.stdout[-3000:]
+    assert "edgestack_glance_haproxy_mode: shared" in refused.stdout
+    assert {lb: lab.exec(lb, ["sh", "-c", "sha256sum /etc/haproxy/haproxy.cfg; cat /run/haproxy.pid"],
+                         check=True).stdout for lb in lbs} == before
 
 
 def test_the_statistics_page_needs_its_password_which_no_output_shows(lab, converged, tmp_path):
