@@ -94,7 +94,23 @@ class Poller(threading.Thread):
         times = [rows[0][0]] + [r[0] for r in rows if r[2]] + [rows[-1][0]]
         return max(b - a for a, b in zip(times, times[1:])) if len(times) > 1 else 0.0
 
+    def longest_outage(self, what="images") -> float:
+        """Longest stretch of failed requests: from the first failure's start to the next success's start.
+
+        A slow but successful answer (a busy machine) is not an outage; longest_gap shows it."""
+        rows = [r for r in self.results if r[1] == what]
+        longest, start = 0.0, None
+        for t, _, ok, _ in rows:
+            if not ok and start is None:
+                start = t
+            elif ok and start is not None:
+                longest, start = max(longest, t - start), None
+        if start is not None:
+            longest = max(longest, rows[-1][0] - start + self.interval)
+        return longest
+
     def report(self, what="images") -> str:
         ok, total, failures = self.summary(what)
         return (f"{ok}/{total} {what} requests succeeded ({100.0 * ok / max(total, 1):.1f}%), "
-                f"longest gap {self.longest_gap(what):.2f}s, failures={[f[3] for f in failures][:5]}")
+                f"longest outage {self.longest_outage(what):.2f}s, longest wait between answers "
+                f"{self.longest_gap(what):.2f}s, failures={[f[3] for f in failures][:5]}")

@@ -71,13 +71,16 @@ def polled(lab, token, action, site="central", settle=2.0):
 
 
 def assert_available(poller, what, max_gap=MAX_GAP):
+    """At least 98% of the requests succeeded, and no outage (failed requests in a row) was
+    longer than max_gap. The wait between two answers is printed too: on a loaded 2-core
+    machine a slow answer (a cold token cache behind a newly enabled server) can exceed a
+    second without any request failing."""
     ok, total, _ = poller.summary("images")
-    gap = poller.longest_gap("images")
     print(f"\n{what}: {poller.report('images')}")
     assert total > 0
     assert ok / total >= MIN_SUCCESS, poller.report("images")
     if max_gap is not None:
-        assert gap <= max_gap, poller.report("images")
+        assert poller.longest_outage("images") <= max_gap, poller.report("images")
 
 
 def glance_pids(lab, host) -> set:
