@@ -173,7 +173,7 @@ def run_playbook(playbook, inventory_args, extra_vars=None, check=False, diff=Fa
         argv += ["--limit", limit]
     if verbosity:
         argv.append("-" + "v" * verbosity)
-    run_env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+    run_env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "lab" / "ansible.cfg"),
                "PYTHONPATH": str(REPO / "build" / "collections"), "ANSIBLE_FORCE_COLOR": "0",
                "ANSIBLE_NOCOLOR": "1"}
     use_json = verbosity == 0 and not (env or {}).get("ANSIBLE_STDOUT_CALLBACK")
