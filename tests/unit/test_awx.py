@@ -58,7 +58,7 @@ def _env(**extra) -> dict:
 
 @pytest.fixture(scope="module")
 def awx_docs() -> dict:
-    modules = sorted({module for _, module, _ in _awx_tasks()})
+    modules = sorted({task[1] for task in _awx_tasks()})
     proc = subprocess.run(["ansible-doc", "-j", *modules], capture_output=True, text=True, timeout=300,
                           env=_env(), check=False)
     if proc.returncode != 0 and "not found" in proc.stderr:
@@ -166,7 +166,7 @@ def test_awx_module_options_exist(awx_docs):
 
 
 def test_every_documented_template_is_defined():
-    templates = {args["playbook"]: args for _, module, args in _awx_tasks() if module == "awx.awx.job_template"}
+    templates = {args["playbook"]: args for _name, module, args in _awx_tasks() if module == "awx.awx.job_template"}
     # docs/awx.md has one "### <template>: `playbooks/<x>.yml`" section per job template.
     documented = set(re.findall(r"^### .*`(playbooks/[a-z_]+\.yml)`$", (REPO / "docs" / "awx.md").read_text(), re.M))
     assert documented == set(templates), f"docs/awx.md: {sorted(documented)}; job-templates.yml: {sorted(templates)}"
@@ -178,7 +178,7 @@ def test_every_documented_template_is_defined():
 
 
 def test_vault_credential_only_with_a_password():
-    vault = [args for name, module, args in _awx_tasks()
+    vault = [args for _name, module, args in _awx_tasks()
              if module == "awx.awx.credential" and args["credential_type"] == "Vault"]
     assert len(vault) == 1
     without = _preview()

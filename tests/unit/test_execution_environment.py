@@ -171,7 +171,7 @@ def test_constraints_pin_every_requirement():
     pins = {}
     for line in (REPO / "constraints.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            name, _, version = line.partition("==")
+            name, _sep, version = line.partition("==")
             assert version, f"constraints.txt: {line!r} is not pinned with =="
             pins[name.strip().lower().replace("_", "-")] = version
     wanted = _requirements(REPO / "requirements.txt") | _requirements(REPO / "requirements-dev.txt")
