@@ -54,7 +54,7 @@ def run(status: dict, host: str, site: str, transport: str, pools: list[dict], d
         argv += ["-i", inventory]
     argv += ["-e", json.dumps({"bench_host": host, "bench_cluster": site, "bench_transport": transport,
                                "bench_pools": pools, "bench_delete": delete})]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "lab" / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                PYTHONPATH=str(REPO / "build" / "collections"), ANSIBLE_NOCOLOR="1")
     start = time.monotonic()
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=env, timeout=1800, check=False)

@@ -11,8 +11,10 @@
 # The static stream's output is printed as a block when it ends; the summary lists
 # every layer with its time, and the closing line counts tests.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-export ANSIBLE_CONFIG="$PWD/ansible.cfg" PYTHONPATH="$PWD/build/collections" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
+export ANSIBLE_CONFIG="$PWD/lab/ansible.cfg" PYTHONPATH="$PWD/build/collections" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 export EDGESTACK_REQUIRE_LAB=1
 reports=build/reports
 rm -rf "$reports"

@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 ---
 module: ceph_client_files
 short_description: Keep the Ceph client files of every cluster a host uses, in one pass
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - On a host that consumes Ceph clusters (a Glance API host), writes the
     client conf (C(<dir>/<cluster>.conf), with fsid and mon_host) and the
@@ -33,6 +33,12 @@ description:
     with C(ceph-conf) before it replaces the old one.
   - The role M(edgestack.glance_ceph.ceph_client_auth) (deliver entry point)
     calls this module; it can also be used on its own.
+requirements:
+  - On the managed host, C(ceph-conf) from the C(ceph-common) package (Debian,
+    Ubuntu, RHEL and Fedora name it so). It checks each conf before it
+    replaces the old one and reads a local conf's fsid; the module fails
+    before changing anything when it is missing. The controller needs no
+    Ceph package.
 author:
   - edgestack maintainers (@edgestack)
 attributes:

@@ -22,7 +22,6 @@ the lab-changing group, and each leaves the lab converged.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
 import time
@@ -32,7 +31,7 @@ import pytest
 import yaml
 
 from _vip import Poller, http, keystone_token, wait_until
-from conftest import LAB, REPO, run_playbook
+from conftest import LAB, REPO, playbook_env, run_playbook
 
 SITE = REPO / "playbooks" / "site.yml"
 HAPROXY = REPO / "playbooks" / "haproxy.yml"
@@ -298,9 +297,7 @@ def test_an_edge_host_cut_in_the_middle_of_a_play_costs_the_others_nothing(lab, 
     edge = sorted(s for s in lab.sites if s != "central")[-1]
     host = lab.hosts_with("glance", edge)[0]
     argv = ["ansible-playbook", str(SITE), *lab.inventory_args]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-           "PYTHONPATH": str(REPO / "build" / "collections"), "ANSIBLE_NOCOLOR": "1",
-           "ANSIBLE_STDOUT_CALLBACK": "default"}
+    env = {**playbook_env(), "ANSIBLE_STDOUT_CALLBACK": "default"}
     proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines, cut_at = [], []
 

@@ -54,7 +54,7 @@ def run_role(tmp_path_factory, keyrings):
             json.dump(variables, handle)
         env = dict(os.environ)
         env.update({
-            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            "ANSIBLE_CONFIG": str(REPO / "lab" / "ansible.cfg"),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_RETRY_FILES_ENABLED": "0",

@@ -59,7 +59,7 @@ def inventory_sites(inventories):
     command = [shutil.which("ansible-inventory") or "ansible-inventory", "--list"]
     for path in inventories:
         command += ["-i", str(path)]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "lab" / "ansible.cfg"))
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=True)
     hostvars = json.loads(result.stdout)["_meta"]["hostvars"]
     sites = {}
