@@ -64,7 +64,7 @@ expected=$((expected + 5))  # the static stream's layers, counted in its own she
 #   C  tests that change the lab itself (its health, an edge site down, a site
 #      added), after A and B.
 it_a=(tests/integration/test_ceph_pool.py tests/integration/test_ceph_auth.py tests/integration/test_auth_leak.py)
-it_c=(tests/integration/test_lab.py tests/integration/test_site_topology.py)
+it_c=(tests/integration/test_lab.py tests/integration/test_availability.py tests/integration/test_site_topology.py)
 it_b=()
 for f in tests/integration/test_*.py; do
   [[ " ${it_a[*]} ${it_c[*]} " == *" $f "* ]] || it_b+=("$f")
