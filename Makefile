@@ -50,7 +50,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	fi
 	$(PYTHON) -m pip install -q --disable-pip-version-check --no-compile \
 	  -c constraints.txt -r requirements-dev.txt
-	@echo "Python tools: $$($(PYTHON) -c 'import sys; print(sys.executable)') (base $$($(PYTHON) -c 'import sys; print(sys.base_prefix)')); $$(ansible --version | head -1)"
+	@echo "Python tools: $$($(PYTHON) -c 'import sys; print(sys.executable)') (base $$($(PYTHON) -c 'import sys; print(sys.base_prefix)')); ansible-core $$($(PYTHON) -c 'import ansible.release; print(ansible.release.__version__)')"
 	@touch $@
 
 lock:
