@@ -11,6 +11,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores import (
+    glance_store_clusters,
     FilterModule,
     glance_enabled_backends,
     glance_multistore_problems,
@@ -451,5 +452,17 @@ def test_filter_module_exports():
         "glance_store_maps",
         "glance_enabled_backends",
         "glance_store_sections",
+        "glance_store_clusters",
         "glance_multistore_problems",
     }
+
+
+def test_store_clusters_are_the_preflight_input_of_the_rbd_stores():
+    stores = glance_store_map(THREE_SITES, "central", user="glance-edge", pool="glance-images", stores=[
+        {"id": "web", "type": "http"}])
+    assert glance_store_clusters(stores) == [
+        {"name": "central", "user": "glance-edge", "pool": "glance-images"},
+        {"name": "dcn0", "user": "glance-edge", "pool": "glance-images"},
+        {"name": "dcn1", "user": "glance-edge", "pool": "glance-images"},
+    ]
+    assert [c["name"] for c in glance_store_clusters(stores, exclude=["central"])] == ["dcn0", "dcn1"]
