@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import struct
 
 import pytest
 
@@ -355,7 +356,8 @@ def test_store_sections_bad_import_methods():
 # ---------------------------------------------------------------------------
 # Role input consistency
 # ---------------------------------------------------------------------------
-KEY = base64.b64encode(bytes(range(28))).decode()
+# A CephX key as ceph-authtool --gen-print-key prints it: type 1 (AES), creation time, 16 secret bytes.
+KEY = base64.b64encode(struct.pack("<HIIH", 1, 1700000000, 0, 16) + bytes(range(16))).decode()
 CLUSTERS = [
     {"name": "dcn0", "fsid": "11111111-2222-3333-4444-555555555555", "mon_host": "[v2:192.0.2.30:3300,v1:192.0.2.30:6789]"},
     {"name": "central", "fsid": "aaaaaaaa-2222-3333-4444-555555555555", "mon_host": "192.0.2.10"},
