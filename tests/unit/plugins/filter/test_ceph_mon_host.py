@@ -192,7 +192,7 @@ def test_good_clients():
     ([{"name": "client.x", "deliver": "yes"}], "deliver must be true or false"),
     ([{"name": "client.x", "state": "absent", "deliver": True}], "cannot be delivered"),
     ([{"name": "client.x", "secret": ""}], "secret is not a CephX key"),
-    ([{"name": "client.x", "secret": "bm90LWEta2V5"}], "secret is not a CephX key (unsupported key type"),
+    ([{"name": "client.x", "secret": "bm90LWEta2V5"}], "secret is not a CephX key (too short"),
     ([{"name": "client.x", "rotate": True}], "unknown keys ['rotate']"),
     (["client.x"], "must be a mapping"),
     ({"name": "client.x"}, "must be a list"),
