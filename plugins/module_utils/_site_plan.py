@@ -102,11 +102,8 @@ class Unreadable(object):
     __hash__ = None
 
 
-def _get(hostvars, host, key, default=_UNSET):
-    try:
-        host_vars = hostvars[host]
-    except KeyError:
-        return default
+def _get(host_vars, key, default=_UNSET):
+    """One variable of a host (``hostvars[host]``), its default when unset."""
     try:
         return host_vars[key]
     except KeyError:
@@ -139,7 +136,11 @@ def _read_hosts(hostvars, groups, problems):
     host_site = {}
     host_values = {}
     for host in groups.get('all') or []:
-        name = _get(hostvars, host, 'edgestack_site')
+        try:
+            host_vars = hostvars[host]
+        except KeyError:
+            continue
+        name = _get(host_vars, 'edgestack_site')
         if name is _UNSET or name is None:
             if host in role_members:
                 groups_of = ', '.join(g for g in ROLE_GROUPS if host in (groups.get(g) or []))
@@ -165,9 +166,9 @@ def _read_hosts(hostvars, groups, problems):
         host_site[host] = name
         values = {}
         for var, default in SITE_VARS:
-            values[var] = _get(hostvars, host, var, default)
-        values['edgestack_glance_bind_address'] = _get(hostvars, host, 'edgestack_glance_bind_address', None)
-        values['ansible_host'] = _get(hostvars, host, 'ansible_host', None)
+            values[var] = _get(host_vars, var, default)
+        values['edgestack_glance_bind_address'] = _get(host_vars, 'edgestack_glance_bind_address', None)
+        values['ansible_host'] = _get(host_vars, 'ansible_host', None)
         for var, value in values.items():
             if isinstance(value, Unreadable):
                 problems.add(var, 'cannot be read: %s' % value.reason,
