@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.edgestack.glance_ceph.plugins.filter.rule_problem import rule_problem
 from ansible_collections.edgestack.glance_ceph.plugins.filter.site_plan import (
     FilterModule, site_plan, site_plan_reachable_stores, site_plan_summary, site_plan_unavailable)
 
@@ -48,17 +47,3 @@ def test_wrong_inputs_are_refused():
         site_plan({}, [])
     with pytest.raises(AnsibleFilterError, match="takes the plan"):
         site_plan_unavailable({"nope": 1}, {})
-
-
-@pytest.mark.parametrize("value, rule, ok", [
-    ("dcn0", "cluster_name", True), ("DCN", "cluster_name", False), ("glance", "ceph_user", True),
-    ("client.x", "client_name", True), ("images", "pool_name", True), ("x", "fsid", False), ("", "cephx_key", False),
-    (9292, "port", True), ("glance.example", "host_address", True), ("dcn0", "site_name", True),
-])
-def test_rule_problem(value, rule, ok):
-    assert (rule_problem(value, rule) == "") is ok
-
-
-def test_rule_problem_unknown_rule():
-    with pytest.raises(AnsibleFilterError, match="unknown rule"):
-        rule_problem("x", "nope")
