@@ -41,15 +41,20 @@ def edge(lab):
 
 
 def snapshot(lab):
-    """Everything site.yml may change: pools, CephX clients, the files it writes, the services' PIDs."""
+    """Everything site.yml may change: pools, CephX clients, the files it writes, the services' PIDs.
+
+    Pools and clients named it-* belong to the Ceph module tests, which may run beside this file.
+    """
     state = {}
     for site in lab.sites:
         pools = lab.ceph(site, "osd", "pool", "ls", "detail")
         state[f"{site} pools"] = {p["pool_name"]: {k: p.get(k) for k in (
             "pool", "size", "min_size", "pg_num", "pg_placement_num", "crush_rule", "application_metadata",
-            "pg_autoscale_mode", "target_size_ratio", "quota_max_bytes", "quota_max_objects")} for p in pools}
+            "pg_autoscale_mode", "target_size_ratio", "quota_max_bytes", "quota_max_objects")}
+            for p in pools if not p["pool_name"].startswith("it-")}
         auth = lab.ceph(site, "auth", "ls")["auth_dump"]
-        state[f"{site} auth"] = {a["entity"]: {"caps": a.get("caps"), "key": fingerprint(a.get("key"))} for a in auth}
+        state[f"{site} auth"] = {a["entity"]: {"caps": a.get("caps"), "key": fingerprint(a.get("key"))}
+                                 for a in auth if not a["entity"].startswith("client.it-")}
     for host in lab.hosts:
         proc = lab.exec(host, ["sh", "-c",
                                f"sha256sum {WATCHED_FILES} 2>/dev/null; "
