@@ -547,5 +547,3 @@ def glance_multistore_problems(stores, clusters=None, keyrings=None, prefix="gla
                 f"{{cluster: {store['cluster']}, user: {store['user']}, key: ...}} from ceph_auth's return_keyring"
             )
     return problems
-
-

@@ -48,19 +48,45 @@ def snapshot(lab):
     state = {}
     for site in lab.sites:
         pools = lab.ceph(site, "osd", "pool", "ls", "detail")
-        state[f"{site} pools"] = {p["pool_name"]: {k: p.get(k) for k in (
-            "pool", "size", "min_size", "pg_num", "pg_placement_num", "crush_rule", "application_metadata",
-            "pg_autoscale_mode", "target_size_ratio", "quota_max_bytes", "quota_max_objects")}
-            for p in pools if not p["pool_name"].startswith("it-")}
+        state[f"{site} pools"] = {
+            p["pool_name"]: {
+                k: p.get(k)
+                for k in (
+                    "pool",
+                    "size",
+                    "min_size",
+                    "pg_num",
+                    "pg_placement_num",
+                    "crush_rule",
+                    "application_metadata",
+                    "pg_autoscale_mode",
+                    "target_size_ratio",
+                    "quota_max_bytes",
+                    "quota_max_objects",
+                )
+            }
+            for p in pools
+            if not p["pool_name"].startswith("it-")
+        }
         auth = lab.ceph(site, "auth", "ls")["auth_dump"]
-        state[f"{site} auth"] = {a["entity"]: {"caps": a.get("caps"), "key": fingerprint(a.get("key"))}
-                                 for a in auth if not a["entity"].startswith("client.it-")}
+        state[f"{site} auth"] = {
+            a["entity"]: {"caps": a.get("caps"), "key": fingerprint(a.get("key"))}
+            for a in auth
+            if not a["entity"].startswith("client.it-")
+        }
     for host in lab.hosts:
-        proc = lab.exec(host, ["sh", "-c",
-                               f"sha256sum {WATCHED_FILES} 2>/dev/null; "
-                               "for p in $(pgrep -x 'glance-api|haproxy'); do "
-                               "[ \"$(readlink /proc/$p/ns/net)\" = \"$(readlink /proc/self/ns/net)\" ] && echo pid $p; "
-                               "done; true"], check=True)
+        proc = lab.exec(
+            host,
+            [
+                "sh",
+                "-c",
+                f"sha256sum {WATCHED_FILES} 2>/dev/null; "
+                "for p in $(pgrep -x 'glance-api|haproxy'); do "
+                "[ \"$(readlink /proc/$p/ns/net)\" = \"$(readlink /proc/self/ns/net)\" ] && echo pid $p; "
+                "done; true",
+            ],
+            check=True,
+        )
         state[f"{host} files+pids"] = sorted(proc.stdout.split("\n"))
     return state
 
@@ -73,17 +99,60 @@ def diff(before, after):
 # Bad overlays: every mistake is reported at once, before anything changes
 # --------------------------------------------------------------------------
 MISTAKES = [
-    pytest.param({"edgestack_site_type": "edgy"}, "edgestack_site_type (site {edge}, host {host}): is 'edgy'", id="site-type"),
-    pytest.param({"edgestack_ceph_mon_addresses": ["10.0.0.1:6789"]}, "edgestack_ceph_mon_addresses[0] (site {edge}, host {host})", id="mon-with-port"),
-    pytest.param({"edgestack_glance_pool": "glance-images"}, "edgestack_glance_pool (site {edge}, host {host}): pool glance-images is not among", id="glance-pool-undeclared"),
-    pytest.param({"edgestack_glance_ceph_user": "client.glance"}, "edgestack_glance_ceph_user (site {edge}, host {host})", id="glance-user-prefix"),
-    pytest.param({"edgestack_glance_ceph_key": "bm90LWEta2V5LWF0LWFsbC1ub3QtYS1rZXktYXQtYWxs"}, "edgestack_glance_ceph_key (site {edge}, host {host}): is not a CephX key", id="key-shape"),
-    pytest.param({"edgestack_ceph_pools": [{"name": "images", "application": "rbd", "rbd_init": True, "pg_num": "many"}]}, "edgestack_ceph_pools[0] (images).pg_num (site {edge}, host {host})", id="pool-type"),
-    pytest.param({"edgestack_ceph_pools": [{"name": "images", "application": "rbd", "rbd_init": True}, {"name": "scratch", "state": "absent"}]}, "edgestack_ceph_pools[1] (scratch) (site {edge}, host {host}): has state absent", id="pool-delete"),
-    pytest.param({"edgestack_ceph_clients": [{"name": "client.backup", "caps": {"osd": "profile rbd pool=backups"}}]}, "edgestack_ceph_clients[0] (client.backup).caps.osd (site {edge}, host {host}): names pool backups", id="client-caps-pool"),
+    pytest.param(
+        {"edgestack_site_type": "edgy"}, "edgestack_site_type (site {edge}, host {host}): is 'edgy'", id="site-type"
+    ),
+    pytest.param(
+        {"edgestack_ceph_mon_addresses": ["10.0.0.1:6789"]},
+        "edgestack_ceph_mon_addresses[0] (site {edge}, host {host})",
+        id="mon-with-port",
+    ),
+    pytest.param(
+        {"edgestack_glance_pool": "glance-images"},
+        "edgestack_glance_pool (site {edge}, host {host}): pool glance-images is not among",
+        id="glance-pool-undeclared",
+    ),
+    pytest.param(
+        {"edgestack_glance_ceph_user": "client.glance"},
+        "edgestack_glance_ceph_user (site {edge}, host {host})",
+        id="glance-user-prefix",
+    ),
+    pytest.param(
+        {"edgestack_glance_ceph_key": "bm90LWEta2V5LWF0LWFsbC1ub3QtYS1rZXktYXQtYWxs"},
+        "edgestack_glance_ceph_key (site {edge}, host {host}): is not a CephX key",
+        id="key-shape",
+    ),
+    pytest.param(
+        {"edgestack_ceph_pools": [{"name": "images", "application": "rbd", "rbd_init": True, "pg_num": "many"}]},
+        "edgestack_ceph_pools[0] (images).pg_num (site {edge}, host {host})",
+        id="pool-type",
+    ),
+    pytest.param(
+        {
+            "edgestack_ceph_pools": [
+                {"name": "images", "application": "rbd", "rbd_init": True},
+                {"name": "scratch", "state": "absent"},
+            ]
+        },
+        "edgestack_ceph_pools[1] (scratch) (site {edge}, host {host}): has state absent",
+        id="pool-delete",
+    ),
+    pytest.param(
+        {"edgestack_ceph_clients": [{"name": "client.backup", "caps": {"osd": "profile rbd pool=backups"}}]},
+        "edgestack_ceph_clients[0] (client.backup).caps.osd (site {edge}, host {host}): names pool backups",
+        id="client-caps-pool",
+    ),
     pytest.param({"edgestack_glance_port": 70000}, "edgestack_glance_port (site {edge}, host {host})", id="port-range"),
-    pytest.param({"edgestack_glance_vip": "{central_vip}"}, "edgestack_glance_vip (site {edge}, host {host}): VIP {central_vip} is also the VIP of site central", id="vip-shared"),
-    pytest.param({"edgestack_glance_stores": [{"id": "{edge}", "default": "yes"}]}, "edgestack_glance_stores (site {edge}, host {host})", id="store-default"),
+    pytest.param(
+        {"edgestack_glance_vip": "{central_vip}"},
+        "edgestack_glance_vip (site {edge}, host {host}): VIP {central_vip} is also the VIP of site central",
+        id="vip-shared",
+    ),
+    pytest.param(
+        {"edgestack_glance_stores": [{"id": "{edge}", "default": "yes"}]},
+        "edgestack_glance_stores (site {edge}, host {host})",
+        id="store-default",
+    ),
 ]
 
 
@@ -100,11 +169,13 @@ def test_a_bad_overlay_is_reported_and_changes_nothing(lab, converged, tmp_path,
     site = edge(lab)
     host = lab.ceph_host(site)
     fill = {"edge": site, "host": host, "central_vip": lab.status["sites_vip"]["central"]}
-    variables = json.loads(json.dumps(variables).replace("{edge}", site).replace(
-        "{central_vip}", fill["central_vip"]))
+    variables = json.loads(json.dumps(variables).replace("{edge}", site).replace("{central_vip}", fill["central_vip"]))
     # A second mistake on central: both are reported in the same run.
-    args = lab.inventory_args + overlay(tmp_path, site, variables) + overlay(
-        tmp_path, "central", {"edgestack_glance_port": "glance"}, name="central.yml")
+    args = (
+        lab.inventory_args
+        + overlay(tmp_path, site, variables)
+        + overlay(tmp_path, "central", {"edgestack_glance_port": "glance"}, name="central.yml")
+    )
     run = run_playbook(SITE, args, env={"ANSIBLE_STDOUT_CALLBACK": "default"})
     assert run.rc != 0
     out = run.stdout + run.stderr
@@ -154,8 +225,10 @@ def test_glance_user_pool_and_key_of_an_edge_site_are_honoured_end_to_end(lab, t
         "edgestack_glance_ceph_user": user,
         "edgestack_glance_pool": pool,
         "edgestack_glance_ceph_key": key,
-        "edgestack_ceph_pools": [{"name": "images", "application": "rbd", "rbd_init": True},
-                                 {"name": pool, "application": "rbd", "rbd_init": True}],
+        "edgestack_ceph_pools": [
+            {"name": "images", "application": "rbd", "rbd_init": True},
+            {"name": pool, "application": "rbd", "rbd_init": True},
+        ],
     }
     args = lab.inventory_args + overlay(tmp_path, site, variables)
     central_base = f"http://{lab.address(lab.glance_hosts('central')[0])}:9292"
@@ -170,7 +243,11 @@ def test_glance_user_pool_and_key_of_an_edge_site_are_honoured_end_to_end(lab, t
         auth = {a["entity"]: a for a in lab.ceph(site, "auth", "ls")["auth_dump"]}
         client = auth[f"client.{user}"]
         assert fingerprint(client["key"]) == fingerprint(key)
-        assert client["caps"] == {"mon": "profile rbd", "osd": f"profile rbd pool={pool}", "mgr": f"profile rbd pool={pool}"}
+        assert client["caps"] == {
+            "mon": "profile rbd",
+            "osd": f"profile rbd pool={pool}",
+            "mgr": f"profile rbd pool={pool}",
+        }
         pools = {p["pool_name"]: p for p in lab.ceph(site, "osd", "pool", "ls", "detail")}
         assert "rbd" in pools[pool]["application_metadata"]
 
@@ -178,8 +255,9 @@ def test_glance_user_pool_and_key_of_an_edge_site_are_honoured_end_to_end(lab, t
         readers = lab.glance_hosts("central") + lab.glance_hosts(site)
         for host in readers:
             keyring = f"/etc/ceph/{site}.client.{user}.keyring"
-            proc = lab.exec(host, ["sh", "-c", f"stat -c '%U:%G %a' {keyring} && sed -n 's/^\\s*key = //p' {keyring}"],
-                            check=True)
+            proc = lab.exec(
+                host, ["sh", "-c", f"stat -c '%U:%G %a' {keyring} && sed -n 's/^\\s*key = //p' {keyring}"], check=True
+            )
             owner, found = proc.stdout.split("\n", 1)
             assert owner == "root:glance 640", (host, owner)
             assert fingerprint(found.strip()) == fingerprint(key), host
@@ -192,26 +270,51 @@ def test_glance_user_pool_and_key_of_an_edge_site_are_honoured_end_to_end(lab, t
             assert conf_section(conf, "central")["rbd_store_user"] == "glance"
 
         # an image copied to the site lands in that pool
-        image = glance_call(lab, central_base, token, "POST", "/v2/images", (201,), body={
-            "name": f"it-plan-{uuid.uuid4().hex[:8]}", "disk_format": "raw", "container_format": "bare"})
+        image = glance_call(
+            lab,
+            central_base,
+            token,
+            "POST",
+            "/v2/images",
+            (201,),
+            body={"name": f"it-plan-{uuid.uuid4().hex[:8]}", "disk_format": "raw", "container_format": "bare"},
+        )
         image_id = image["id"]
-        glance_call(lab, central_base, token, "PUT", f"/v2/images/{image_id}/file", (204,), data=b"\0" * MIB,
-                    headers={"Content-Type": "application/octet-stream", "X-Image-Meta-Store": "central"})
-        glance_call(lab, central_base, token, "POST", f"/v2/images/{image_id}/import", (202,),
-                    body={"method": {"name": "copy-image"}, "stores": [site]})
+        glance_call(
+            lab,
+            central_base,
+            token,
+            "PUT",
+            f"/v2/images/{image_id}/file",
+            (204,),
+            data=b"\0" * MIB,
+            headers={"Content-Type": "application/octet-stream", "X-Image-Meta-Store": "central"},
+        )
+        glance_call(
+            lab,
+            central_base,
+            token,
+            "POST",
+            f"/v2/images/{image_id}/import",
+            (202,),
+            body={"method": {"name": "copy-image"}, "stores": [site]},
+        )
         deadline = time.monotonic() + 180
         while site not in (glance_call(lab, central_base, token, "GET", f"/v2/images/{image_id}").get("stores") or ""):
             assert time.monotonic() < deadline, glance_call(lab, central_base, token, "GET", f"/v2/images/{image_id}")
             time.sleep(1)
         in_pool = lab.exec(lab.ceph_host(site), ["rbd", "--cluster", site, "ls", pool], check=True).stdout.split()
         assert image_id in in_pool
-        in_default = lab.exec(lab.ceph_host(site), ["rbd", "--cluster", site, "ls", "images"], check=True).stdout.split()
+        in_default = lab.exec(
+            lab.ceph_host(site), ["rbd", "--cluster", site, "ls", "images"], check=True
+        ).stdout.split()
         assert image_id not in in_default
     finally:
         if image_id:
             for host in lab.glance_hosts("central"):
-                status, _ = lab.glance(f"http://{lab.address(host)}:9292", "DELETE", f"/v2/images/{image_id}",
-                                       token=token)
+                status, _ = lab.glance(
+                    f"http://{lab.address(host)}:9292", "DELETE", f"/v2/images/{image_id}", token=token
+                )
                 if status != 404:
                     break
         # back to the lab's own settings: the default user's store sections and keyrings
