@@ -23,7 +23,6 @@ them ever quotes a key.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError

@@ -26,6 +26,7 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_stor
 )
 
 __all__ = [
+    "DEFAULT_IMPORT_METHODS",
     "GLANCE_STORE_TYPES",
     "glance_store_map",
     "glance_store_maps",

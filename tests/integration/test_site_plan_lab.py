@@ -312,7 +312,7 @@ def test_glance_user_pool_and_key_of_an_edge_site_are_honoured_end_to_end(lab, t
     finally:
         if image_id:
             for host in lab.glance_hosts("central"):
-                status, _ = lab.glance(
+                status, _body = lab.glance(
                     f"http://{lab.address(host)}:9292", "DELETE", f"/v2/images/{image_id}", token=token
                 )
                 if status != 404:

@@ -348,7 +348,7 @@ def test_inventory_wide_rules():
     )
     # no central site
     hostvars, groups = generated(1)
-    for host in [h for h in groups["central"]]:
+    for host in list(groups["central"]):
         del hostvars[host]
         groups["all"].remove(host)
         for role in ("ceph_admin", "glance_api", "glance_haproxy"):
