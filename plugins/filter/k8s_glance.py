@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, edgestack maintainers
-# Apache License 2.0 (see galaxy.yml)
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Kubernetes objects that connect Glance to Ceph, built from the store maps.
 
 Two deployment targets of the glance_multistore role run Glance on

@@ -20,13 +20,14 @@ import stat
 import tempfile
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 #: First line of every file the collection writes into a Ceph client directory.
 MANAGED_PREFIX = '# Managed by edgestack.glance_ceph'
 KEYRING_HEADER = MANAGED_PREFIX + ' (ceph_keyring): local changes are overwritten.'
 
-ENTITY_RE = re.compile(r'^[a-z]+\.[A-Za-z0-9][A-Za-z0-9_.-]*$')
-CLUSTER_RE = re.compile(r'^[a-z][a-z0-9_-]*$')
+ENTITY_RE = _rules.ENTITY_RE
+CLUSTER_RE = _rules.NAME_RE
 
 
 class FileError(ValueError):

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, edgestack maintainers
-# Apache License 2.0 (see galaxy.yml)
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures of the Kubernetes render tests (helpers and data: render_helpers.py)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, edgestack maintainers
-# Apache License 2.0 (see galaxy.yml)
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The apply path of the Kubernetes targets, as far as it goes without a cluster.
 
 - Without a kubeconfig or context nothing is contacted: the apply tasks skip.
