@@ -33,7 +33,6 @@ def http(method, url, token=None, body=None, headers=None, timeout=10):
         return resp.status, resp.read()
 
 
-
 def wait_until(what, predicate, timeout, interval=0.5):
     deadline = time.monotonic() + timeout
     while True:
@@ -43,7 +42,6 @@ def wait_until(what, predicate, timeout, interval=0.5):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
-
 
 
 class Poller(threading.Thread):
@@ -100,7 +98,8 @@ class Poller(threading.Thread):
         A slow but successful answer (a busy machine) is not an outage; longest_gap shows it."""
         rows = [r for r in self.results if r[1] == what]
         longest, start = 0.0, None
-        for t, _, ok, _ in rows:
+        for row in rows:
+            t, ok = row[0], row[2]
             if not ok and start is None:
                 start = t
             elif ok and start is not None:

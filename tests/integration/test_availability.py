@@ -74,7 +74,7 @@ def assert_available(poller, what, max_gap=MAX_GAP):
     longer than max_gap. The wait between two answers is printed too: on a loaded 2-core
     machine a slow answer (a cold token cache behind a newly enabled server) can exceed a
     second without any request failing."""
-    ok, total, _ = poller.summary("images")
+    ok, total = poller.summary("images")[:2]
     print(f"\n{what}: {poller.report('images')}")
     assert total > 0
     assert ok / total >= MIN_SUCCESS, poller.report("images")
@@ -140,9 +140,9 @@ def upload_image(lab, token, name, size=1 << 20):
     status, image = lab.glance(lab.vip("central"), "POST", "/v2/images", token=token,
                                body={"name": name, "disk_format": "raw", "container_format": "bare"})
     assert status == 201, image
-    status, _ = lab.glance(lab.vip("central"), "PUT", f"/v2/images/{image['id']}/file", token=token,
-                           data=uuid.uuid4().bytes * (size // 16),
-                           headers={"Content-Type": "application/octet-stream"})
+    status = lab.glance(lab.vip("central"), "PUT", f"/v2/images/{image['id']}/file", token=token,
+                        data=uuid.uuid4().bytes * (size // 16),
+                        headers={"Content-Type": "application/octet-stream"})[0]
     assert status == 204
     wait_until(f"image {name} active", lambda: lab.glance(lab.vip("central"), "GET", f"/v2/images/{image['id']}",
                                                           token=token)[1]["status"] == "active", 120)

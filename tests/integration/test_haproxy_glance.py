@@ -22,10 +22,7 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
