@@ -1037,8 +1037,9 @@ def cmd_down(args):
                 run(["umount", "-l", str(f)], check=False)
         if is_mounted(NS_DIR):
             run(["umount", "-l", str(NS_DIR)], check=False)
-    for link in Path("/sys/class/net").glob("eslv*"):
-        run(["ip", "link", "del", link.name], check=False)
+    for link in Path("/sys/class/net").iterdir():
+        if re.fullmatch(re.escape(VETH_PREFIX) + r"v[0-9]+", link.name):
+            run(["ip", "link", "del", link.name], check=False)
     if Path(f"/sys/class/net/{BRIDGE}").exists():
         run(["ip", "link", "del", BRIDGE], check=False)
     if STATE.exists():
