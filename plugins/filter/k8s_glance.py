@@ -481,7 +481,8 @@ def glance_k8s_helm_claims(objects, site):
         metadata = obj.get("metadata") or {}
         other = (metadata.get("labels") or {}).get(LABEL_SITE)
         if other and other != site:
-            problems.append(f"{obj.get('kind', 'object')} {metadata.get('name')} holds the Glance files of site {other}")
+            # List items carry no kind: the role lists ConfigMaps.
+            problems.append(f"{obj.get('kind') or 'ConfigMap'} {metadata.get('name')} holds the Glance files of site {other}")
     return problems
 
 
