@@ -635,9 +635,9 @@ def glance_k8s_operator(sites, clusters, keyrings, namespace="openstack", contro
     read from the API server (None when rendering without one): the patch
     then merges with its extraMounts lists, carries its resourceVersion, and
     the files move away from a mount path another entry already uses.
-    Returns {secrets: [Secret...], patch: OpenStackControlPlane,
-    extra_mount: the glance extraMounts entry, mount_path, keystone_endpoint,
-    owner, warnings}.
+    Returns {secrets: [Secret...], patch: OpenStackControlPlane, apply: the
+    patch with the resourceVersion read, extra_mount: the glance extraMounts
+    entry, mount_path, keystone_endpoint, owner, warnings}.
     """
     sites = [_check_operator_site(entry, index) for index, entry in enumerate(_check_list(sites, "sites"))]
     if not sites:
@@ -807,12 +807,16 @@ def glance_k8s_operator(sites, clusters, keyrings, namespace="openstack", contro
         # An earlier release of the role put its entry here, where it reaches every service.
         spec["extraMounts"] = [copy.deepcopy(entry) for entry in top_level if (entry or {}).get("name") != extra_mount]
     metadata = {"name": controlplane, "namespace": namespace}
-    if current is not None and (current.get("metadata") or {}).get("resourceVersion"):
-        metadata["resourceVersion"] = current["metadata"]["resourceVersion"]
     patch = {"apiVersion": OPERATOR_API_VERSION, "kind": OPERATOR_KIND, "metadata": metadata, "spec": spec}
+    # What is applied: the patch at the resourceVersion read (the written file
+    # leaves it out, so that it changes only when the patch does).
+    apply = copy.deepcopy(patch)
+    if current is not None and (current.get("metadata") or {}).get("resourceVersion"):
+        apply["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
     return {
         "secrets": secrets,
         "patch": patch,
+        "apply": apply,
         "extra_mount": extra_mount_entry,
         "mount_path": mount_path,
         "keystone_endpoint": keystone_endpoint,

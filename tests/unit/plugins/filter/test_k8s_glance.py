@@ -479,7 +479,9 @@ def test_operator_moves_off_a_taken_etc_ceph():
     assert result["mount_path"] == "/etc/ceph-glance"
     assert "/etc/ceph is already mounted" in result["warnings"][0]
     patch = result["patch"]
-    assert patch["metadata"]["resourceVersion"] == "41"
+    assert result["apply"]["metadata"]["resourceVersion"] == "41"
+    assert "resourceVersion" not in patch["metadata"]
+    assert result["apply"]["spec"] == patch["spec"]
     # The shared entry is not touched: the patch leaves spec.extraMounts alone.
     assert "extraMounts" not in patch["spec"]
     template = patch["spec"]["glance"]["template"]
