@@ -148,7 +148,7 @@ def test_operator_apply_on_a_control_plane_with_ceph(run_role, kubeconfig, keys)
     with FakeAPIServer() as api:
         seeded(api)
         config = kubeconfig(api.url)
-        run = run_role("openstack_operator", role_vars={"kubeconfig": config}, args=["--diff"])
+        run = run_role("openstack_operator", role_vars={"kubeconfig": config}, args=["--diff", "-v"])
         assert run.rc == 0, run.output
         assert recap(run.output)["failed"] == 0
         directory = run.output_dir / "openstack_operator"
@@ -291,7 +291,7 @@ def test_helm_apply(run_role, kubeconfig, keys):
         api.add(NAMESPACE)
         config = kubeconfig(api.url)
         run = run_role("openstack_helm", role_vars={"kubeconfig": config}, extra={"k8s_test_helm_sites": ["dcn0"]},
-                       args=["--diff"])
+                       args=["--diff", "-v"])
         assert run.rc == 0, run.output
         directory = run.output_dir / "dcn0"
         configmap = api.get("v1", "ConfigMap", "glance-dcn0-ceph-etc", "openstack")
