@@ -79,10 +79,10 @@ def glance_api_pod(controlplane, api_name):
     mounts = [(None, path) for path in OPERATOR_MOUNTS]
     for entry in glance_extra_mounts(controlplane):
         for extra_vol in entry.get("extraVol") or []:
-            for _ in range(_propagated(extra_vol, types)):
-                volumes += [(volume["name"], {key: value for key, value in volume.items() if key != "name"})
-                            for volume in extra_vol.get("volumes") or []]
-                mounts += [(mount["name"], mount["mountPath"]) for mount in extra_vol.get("mounts") or []]
+            times = _propagated(extra_vol, types)
+            volumes += times * [(volume["name"], {key: value for key, value in volume.items() if key != "name"})
+                                for volume in extra_vol.get("volumes") or []]
+            mounts += times * [(mount["name"], mount["mountPath"]) for mount in extra_vol.get("mounts") or []]
     return {"volumes": volumes, "mounts": mounts}
 
 
@@ -110,8 +110,8 @@ def cinder_volume_pod(controlplane, backend):
     volumes, mounts = [], []
     for entry in entries:
         for extra_vol in entry.get("extraVol") or []:
-            for _ in range(_propagated(extra_vol, types)):
-                volumes += [(volume["name"], {key: value for key, value in volume.items() if key != "name"})
-                            for volume in extra_vol.get("volumes") or []]
-                mounts += [(mount["name"], mount["mountPath"]) for mount in extra_vol.get("mounts") or []]
+            times = _propagated(extra_vol, types)
+            volumes += times * [(volume["name"], {key: value for key, value in volume.items() if key != "name"})
+                                for volume in extra_vol.get("volumes") or []]
+            mounts += times * [(mount["name"], mount["mountPath"]) for mount in extra_vol.get("mounts") or []]
     return {"volumes": volumes, "mounts": mounts}
