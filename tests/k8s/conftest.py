@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from render_helpers import CLUSTERS, COLLECTION_LINK, PLAYBOOK, REPO, SITES, Run, new_cephx_key
+from render_helpers import CLUSTERS, COLLECTION_LINK, HELM_CHARTS, PLAYBOOK, REPO, SITES, Chart, Run, helm_binary, new_cephx_key
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +76,12 @@ def run_role(tmp_path_factory, keyrings):
         return Run(process, output_dir)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def glance_chart(tmp_path_factory):
+    """The reference glance chart (../shared/reference/openstack-helm/charts), ready for helm template."""
+    helm = helm_binary()
+    if not (HELM_CHARTS / "glance" / "Chart.yaml").is_file():
+        pytest.skip(f"the glance chart is absent at {HELM_CHARTS} (expected ../shared/reference next to the repository)")
+    return Chart(helm, tmp_path_factory.mktemp("chart"))
