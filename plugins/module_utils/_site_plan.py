@@ -504,11 +504,12 @@ def build(hostvars, groups, conf_dir=CONF_DIR):
 
     # Across sites: one central, unique monitors, VIPs and host addresses.
     centrals = [n for n in sorted(site) if site[n]['type'] == 'central']
-    if site and len(centrals) != 1:
+    # No central site is an edge-only run (one edge overlay alone): its Ceph plays
+    # work on their own and leave central's files on its hosts as they are.
+    if len(centrals) > 1:
         problems.add('edgestack_site_type', 'the inventory has %d central sites (%s)'
-                     % (len(centrals), ', '.join(centrals) or 'none'),
-                     'add the central overlay (-i <inventory>/central), or set edgestack_site_type: edge on all '
-                     'but one site', site=', '.join(centrals) or None)
+                     % (len(centrals), ', '.join(centrals)),
+                     'set edgestack_site_type: edge on all but one site', site=', '.join(centrals))
     central = centrals[0] if len(centrals) == 1 else None
     edges = [n for n in sorted(site) if site[n]['type'] == 'edge']
 
