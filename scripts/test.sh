@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Every test layer; `make test` runs it after installing everything. Fails if any layer fails.
+# Group C prints the output of its passed tests too (-rP): the availability figures.
 #
 # Two streams run side by side, so that the machine's cores are both used:
 #   lab stream:    molecule (destroy, create = lab up, then converge, idempotence,
@@ -92,7 +93,7 @@ layer "pytest: integration B (roles, site.yml, HAProxy, images)" integration b "
 wait "$it_a_pid" || echo "FAIL  integration A (exit $?)" >> "$layers"
 echo; echo "=== integration A (ran beside B)"
 cat "$reports/integration-a.log"
-layer "pytest: integration C (the lab itself, edge site down, site added)" integration c "${it_c[@]}"
+layer "pytest: integration C (the lab itself, edge site down, site added)" integration c -rP "${it_c[@]}"
 if [ $molecule = 1 ]; then
   layer "molecule destroy (lab down)" molecule destroy --all
 fi
