@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import base64
 import configparser
-import copy
+import importlib.util
 import json
 import os
 import struct
+from pathlib import Path
 
 import pytest
 import yaml
@@ -65,17 +66,16 @@ def sections_of(text):
     return parser
 
 
-def merge_patch(target, patch):
-    """RFC 7386 JSON merge patch, as the API server applies one."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
+def _stand_in_merge_patch():
+    """The stand-in API server's RFC 7386 merge patch (one implementation for every test)."""
+    path = Path(__file__).resolve().parents[3] / "k8s" / "fake_apiserver.py"
+    spec = importlib.util.spec_from_file_location("edgestack_fake_apiserver", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.merge_patch
+
+
+merge_patch = _stand_in_merge_patch()
 
 
 def operator_sites(**settings):
