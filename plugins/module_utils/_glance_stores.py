@@ -26,6 +26,7 @@ __all__ = [
     "glance_store_maps",
     "glance_enabled_backends",
     "glance_store_sections",
+    "glance_store_clusters",
     "glance_multistore_problems",
     "validate_sites",
     "validate_stores",
