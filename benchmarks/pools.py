@@ -1,6 +1,5 @@
-# Copyright (c) 2026, edgestack maintainers
-# Apache License, Version 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-# SPDX-License-Identifier: Apache-2.0
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark ceph_pool: converge N pools on one lab cluster, per transport.
 
 For each transport: a first run that creates the pools, then a run with
@@ -54,7 +53,7 @@ def run(status: dict, host: str, site: str, transport: str, pools: list[dict], d
         argv += ["-i", inventory]
     argv += ["-e", json.dumps({"bench_host": host, "bench_cluster": site, "bench_transport": transport,
                                "bench_pools": pools, "bench_delete": delete})]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "lab" / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
                PYTHONPATH=str(REPO / "build" / "collections"), ANSIBLE_NOCOLOR="1")
     start = time.monotonic()
     proc = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env=env, timeout=1800, check=False)

@@ -21,6 +21,7 @@ import concurrent.futures
 import ipaddress
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -54,6 +55,7 @@ HOST_DIRS = {
     "/etc/glance": ("root", 0o755, "/etc/glance"),
     "/etc/haproxy": ("root", 0o755, "/etc/haproxy"),
     "/etc/keystone": ("root", 0o755, "/etc/keystone"),
+    "/etc/keepalived": ("root", 0o755, None),
     "/var/lib/glance": ("glance", 0o755, None),
     "/var/log/glance": ("glance", 0o750, None),
     "/var/lib/ceph": ("ceph", 0o750, None),
@@ -124,6 +126,7 @@ class Topology:
         self.sites: dict[str, dict] = {}
         idx = 0
         self.sites["central"] = {"type": "central", "vip": data["central"]["vip"]}
+        self.keystone_proxy_port = data["central"].get("keystone_proxy_port")
         for name, h in data["central"]["hosts"].items():
             self.hosts.append(Host(name, "central", "central", h["address"], h["services"], idx))
             idx += 1
@@ -262,7 +265,9 @@ def setup_host_network(topo: Topology, host: Host):
         run(["ip", "netns", "exec", host.netns, "ip", "link", "set", inner, "name", "eth0"])
         run(["ip", "link", "set", outer, "master", BRIDGE, "up"])
     addresses = [host.address]
-    if "haproxy" in host.services:
+    # A site with one HAProxy host has its VIP there; where several share it,
+    # keepalived (the collection's glance_vip role) puts it on one of them.
+    if "haproxy" in host.services and len(topo.site_hosts(host.site, "haproxy")) == 1:
         addresses.append(topo.sites[host.site]["vip"])
     current = run(["ip", "netns", "exec", host.netns, "ip", "-o", "addr", "show", "dev", "eth0"]).stdout
     for addr in addresses:
@@ -612,6 +617,54 @@ def up_keystone(topo: Topology):
     register_identities(topo, creds)
 
 
+SHARED_HAPROXY = """# lab: the shared HAProxy of {site}'s load balancers, written by lab/lab.py.
+# It fronts the lab's other services; the collection adds its Glance proxies
+# in a marked block (haproxy_glance, shared mode) and leaves the rest alone.
+global
+    log /dev/log local0
+    chroot /var/lib/haproxy
+    stats socket /run/haproxy/admin.sock mode 660 level admin expose-fd listeners
+    stats timeout 30s
+    user haproxy
+    group haproxy
+    daemon
+
+defaults
+    log global
+    mode http
+    option httplog
+    option dontlognull
+    timeout connect 5s
+    timeout client 50s
+    timeout server 50s
+
+# Keystone, on the site's VIP (transparent: the VIP may be on the other node).
+frontend keystone_front
+    bind {vip}:{port} transparent
+    default_backend keystone_api
+
+backend keystone_api
+    option httpchk GET /v3
+    server {keystone} {keystone_address}:5000 check inter 2000 rise 2 fall 3
+"""
+
+
+def up_shared_haproxy(topo: Topology):
+    """Central's HAProxy hosts run a configuration the collection did not write
+    (Keystone behind the VIP), written once: later runs keep what the collection added."""
+    if not topo.keystone_proxy_port:
+        return
+    for host in topo.site_hosts("central", "haproxy"):
+        cfg = host.root / "etc/haproxy/haproxy.cfg"
+        if not cfg.exists() or not cfg.read_text().startswith("# lab: the shared HAProxy"):
+            cfg.write_text(SHARED_HAPROXY.format(site="central", vip=topo.sites["central"]["vip"],
+                                                 port=topo.keystone_proxy_port, keystone=topo.keystone.name,
+                                                 keystone_address=topo.keystone.address))
+            cfg.chmod(0o640)
+        if not running(host, "haproxy -f"):
+            hexec(host, ["service", "haproxy", "start"])
+
+
 def http(method, url, body=None, token=None, timeout=10):
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if token:
@@ -775,6 +828,9 @@ def start_glance(host: Host):
 
 RGW_PORT = 8080
 OBJECT_STORES = "object-stores.json"
+# The pools radosgw uses with its default zone (it would create them at the default pg_num).
+RGW_POOLS = (".rgw.root", "default.rgw.log", "default.rgw.control", "default.rgw.meta",
+             "default.rgw.buckets.index", "default.rgw.buckets.data", "default.rgw.buckets.non-ec")
 
 
 def rgw_url(host: Host) -> str:
@@ -793,10 +849,15 @@ def up_object_gateway(topo: Topology):
     rgw_dir = host.root / "var/lib/ceph/radosgw" / f"{cluster}-rgw.{host.name}"
     keyring = rgw_dir / "keyring"
     if not keyring.exists():
-        # Few PGs per pool: the gateway creates about eight pools on the lab's single OSD.
-        ceph(host, "config", "set", "global", "osd_pool_default_pg_num", "8")
-        ceph(host, "config", "set", "global", "osd_pool_default_pgp_num", "8")
-        ceph(host, "config", "set", "global", "osd_pool_default_pg_autoscale_mode", "off")
+        # The gateway's pools are made here with few PGs each (seven pools on the lab's single
+        # OSD would pass its PG limit at the default pg_num); the cluster's defaults, which
+        # the pool tests rely on, stay as they are.
+        existing = set(ceph(host, "osd", "pool", "ls").stdout.split())
+        for pool in RGW_POOLS:
+            if pool not in existing:
+                ceph(host, "osd", "pool", "create", pool, "8", "8")
+                ceph(host, "osd", "pool", "set", pool, "pg_autoscale_mode", "off")
+                ceph(host, "osd", "pool", "application", "enable", pool, "rgw")
         out = ceph(host, "auth", "get-or-create", name, "mon", "allow rw", "osd", "allow rwx").stdout
         rgw_dir.mkdir(parents=True, exist_ok=True)
         keyring.write_text(out)
@@ -859,6 +920,14 @@ def write_inventory(topo: Topology):
             "ansible_ssh_private_key_file": str(key),
             "ansible_python_interpreter": "/usr/bin/python3",
         }
+        if len([h for h in hosts if "haproxy" in h.services]) > 1:
+            # Several HAProxy hosts share the VIP (keepalived) and one HAProxy
+            # configuration with the lab's other proxies. VRRP version 3 allows
+            # advertisements below a second: a node takes over about 0.8 s after
+            # the holder goes silent.
+            gvars.update({"edgestack_glance_haproxy_mode": "shared",
+                          "edgestack_glance_vrrp_version": 3,
+                          "edgestack_glance_vrrp_advert_int": 0.25})
         inv["all"]["children"][site]["vars"] = gvars
         header = ("# Written by lab/lab.py for the running lab: do not edit, `lab.py up` rewrites it.\n"
                   "# Site variables are inline so that `-i inventories/lab` and `-i inventories/lab/<site>` both work.\n")
@@ -973,6 +1042,7 @@ def cmd_up(args):
         for f in glance_futs:
             f.result()
         ks_fut.result()
+        up_shared_haproxy(topo)
         log(f"keystone ready, glance databases synced ({time.monotonic() - t0:.1f}s)")
         start_futs = [pool.submit(start_glance, h) for h in topo.with_service("glance")]
         for f in ceph_futs:
@@ -1037,8 +1107,9 @@ def cmd_down(args):
                 run(["umount", "-l", str(f)], check=False)
         if is_mounted(NS_DIR):
             run(["umount", "-l", str(NS_DIR)], check=False)
-    for link in Path("/sys/class/net").glob("eslv*"):
-        run(["ip", "link", "del", link.name], check=False)
+    for link in Path("/sys/class/net").iterdir():
+        if re.fullmatch(re.escape(VETH_PREFIX) + r"v[0-9]+", link.name):
+            run(["ip", "link", "del", link.name], check=False)
     if Path(f"/sys/class/net/{BRIDGE}").exists():
         run(["ip", "link", "del", BRIDGE], check=False)
     if STATE.exists():
@@ -1060,8 +1131,10 @@ def leftovers() -> list[str]:
     if Path("/run/netns").exists():
         left += [f"namespace {p.name}" for p in Path("/run/netns").glob(NETNS_PREFIX + "*")]
     with open("/proc/self/mountinfo") as fh:
-        left += [f"mount {line.split()[4]}" for line in fh if str(STATE) in line.split()[4]]
-    left += [f"interface {p.name}" for p in Path("/sys/class/net").glob("esl*")]
+        left += [f"mount {line.split()[4]}" for line in fh
+                 if line.split()[4] == str(STATE) or line.split()[4].startswith(str(STATE) + "/")]
+    left += [f"interface {p.name}" for p in Path("/sys/class/net").iterdir()
+             if p.name == BRIDGE or re.fullmatch(re.escape(VETH_PREFIX) + r"[vp][0-9]+", p.name)]
     if STATE.exists():
         left.append(f"directory {STATE}")
     return left

@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Install the Debian packages listed in bindep.txt (profile [lab]), quickly when they are there.
+# Install the Debian packages of the given bindep.txt profiles (default: lab and test),
+# quickly when they are there:  scripts/install-debian.sh [PROFILE...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t pkgs < <(sed -e 's/#.*//' bindep.txt | awk 'NF && /\[.*lab.*\]/ {print $1}')
+profiles=("$@")
+[ ${#profiles[@]} -gt 0 ] || profiles=(lab test)
+mapfile -t pkgs < <(sed -e 's/#.*//' bindep.txt | awk -v want="${profiles[*]}" '
+  NF && /\[.*platform:dpkg.*\]/ {
+    sel = $0; sub(/^[^[]*\[/, "", sel); sub(/\].*$/, "", sel)
+    n = split(sel, tags, " "); m = split(want, w, " ")
+    for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) if (tags[i] == w[j]) { print $1; next }
+  }' | sort -u)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "Debian packages: all ${#pkgs[@]} installed"
+  echo "Debian packages (${profiles[*]}): all ${#pkgs[@]} installed"
   exit 0
 fi
-echo "Debian packages: installing ${missing[*]}"
+echo "Debian packages (${profiles[*]}): installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 # Packages must not start their services on the machine itself: the lab starts them in its hosts.
 policy=/usr/sbin/policy-rc.d
@@ -25,4 +33,4 @@ apt-get update -qq
 apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
   -o Dpkg::Options::=--force-unsafe-io \
   "${missing[@]}" >/dev/null
-echo "Debian packages: done"
+echo "Debian packages (${profiles[*]}): done"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Every test layer; `make test` runs it after installing everything. Fails if any layer fails.
+# Group C prints the output of its passed tests too (-rP): the availability figures.
 #
 # Two streams run side by side, so that the machine's cores are both used:
 #   lab stream:    molecule (destroy, create = lab up, then converge, idempotence,
@@ -11,8 +12,10 @@
 # The static stream's output is printed as a block when it ends; the summary lists
 # every layer with its time, and the closing line counts tests.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-export ANSIBLE_CONFIG="$PWD/ansible.cfg" PYTHONPATH="$PWD/build/collections" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
+export ANSIBLE_CONFIG="$PWD/lab/ansible.cfg" PYTHONPATH="$PWD/build/collections" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 export EDGESTACK_REQUIRE_LAB=1
 reports=build/reports
 rm -rf "$reports"
@@ -62,7 +65,7 @@ expected=$((expected + 5))  # the static stream's layers, counted in its own she
 #   C  tests that change the lab itself (its health, an edge site down, a site
 #      added), after A and B.
 it_a=(tests/integration/test_ceph_pool.py tests/integration/test_ceph_auth.py tests/integration/test_auth_leak.py)
-it_c=(tests/integration/test_lab.py tests/integration/test_site_topology.py)
+it_c=(tests/integration/test_lab.py tests/integration/test_availability.py tests/integration/test_site_topology.py)
 it_b=()
 for f in tests/integration/test_*.py; do
   [[ " ${it_a[*]} ${it_c[*]} " == *" $f "* ]] || it_b+=("$f")
@@ -90,7 +93,7 @@ layer "pytest: integration B (roles, site.yml, HAProxy, images)" integration b "
 wait "$it_a_pid" || echo "FAIL  integration A (exit $?)" >> "$layers"
 echo; echo "=== integration A (ran beside B)"
 cat "$reports/integration-a.log"
-layer "pytest: integration C (the lab itself, edge site down, site added)" integration c "${it_c[@]}"
+layer "pytest: integration C (the lab itself, edge site down, site added)" integration c -rP "${it_c[@]}"
 if [ $molecule = 1 ]; then
   layer "molecule destroy (lab down)" molecule destroy --all
 fi

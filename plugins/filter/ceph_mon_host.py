@@ -23,12 +23,17 @@ them ever quotes a key.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._auth import keyring_key
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._rules import (
+    CAP_TYPES,
+    CLIENT_NAME_RE,
+    RESERVED_CLIENTS,
+)
 
 try:
     import netaddr
@@ -48,16 +53,8 @@ MSGR_MODES = ("both", "v2", "v1")
 DEFAULT_V2_PORT = 3300
 DEFAULT_V1_PORT = 6789
 
-#: Cap types a CephX client may hold.
-CAP_TYPES = ("mon", "mgr", "osd", "mds")
-#: CephX client names as the collection accepts them.
-CLIENT_NAME_RE = re.compile(r"^client\.[A-Za-z0-9][A-Za-z0-9_.-]*$")
-#: Clients a site's declarations must never manage: the admin identity.
-RESERVED_CLIENTS = ("client.admin",)
 #: Keys a client declaration may carry (see roles/ceph_client_auth).
 CLIENT_KEYS = ("name", "state", "caps", "secret", "deliver")
-#: "pool=<name>" inside a cap string (osd and mgr caps).
-CAP_POOL_RE = re.compile(r"(?:^|[\s,])pool\s*=\s*([^\s,]+)")
 
 
 def _require_netaddr():
@@ -76,36 +73,7 @@ def _is_list(value):
 # --------------------------------------------------------------------------
 def _address_problem(entry):
     """(normalised address, None) or (None, reason) for one inventory entry."""
-    if not isinstance(entry, str):
-        return None, f"{entry!r} is not a string"
-    text = entry
-    if not text or text != text.strip():
-        return None, f"{entry!r} has surrounding spaces or is empty"
-    if text.startswith(("v1:", "v2:")) or text.startswith("[") or re.match(r"^[0-9.]+:[0-9]+$", text):
-        return None, (f"{entry!r} carries a protocol, brackets or a port: list the plain address "
-                      "(the ports and the v2/v1 forms are added by ceph_mon_host)")
-    if "/" in text:
-        return None, f"{entry!r} is a network, not an address"
-    if "%" in text:
-        return None, f"{entry!r} has an IPv6 zone index, which Ceph cannot use in mon_host"
-    try:
-        if ":" in text:
-            if not netaddr.valid_ipv6(text):
-                raise ValueError
-            address = netaddr.IPAddress(text, 6)
-        else:
-            if not netaddr.valid_ipv4(text, flags=netaddr.INET_PTON):
-                raise ValueError
-            address = netaddr.IPAddress(text, 4, flags=netaddr.INET_PTON)
-    except (ValueError, netaddr.AddrFormatError):
-        return None, f"{entry!r} is not an IPv4 or IPv6 address (host names are not accepted either)"
-    if address.format() in ("0.0.0.0", "::"):
-        return None, f"{entry!r} is the unspecified address, which no monitor listens on"
-    if address.is_multicast():
-        return None, f"{entry!r} is a multicast address"
-    if address.version == 4 and address == netaddr.IPAddress("255.255.255.255"):
-        return None, f"{entry!r} is the broadcast address"
-    return str(address), None
+    return _rules.mon_address_problem(entry)
 
 
 def mon_addresses_of_monmap(monmap):
@@ -216,7 +184,7 @@ def ceph_mon_host(addresses, msgr="both", v2_port=DEFAULT_V2_PORT, v1_port=DEFAU
 # Client declarations
 # --------------------------------------------------------------------------
 def _cap_pools(cap):
-    return CAP_POOL_RE.findall(cap)
+    return _rules.cap_pools(cap)
 
 
 def ceph_client_problems(clients, pools, name="clients"):
@@ -266,8 +234,8 @@ def ceph_client_problems(clients, pools, name="clients"):
         if not isinstance(deliver, bool):
             problems.append(f"{where}: deliver must be true or false, got {deliver!r}")
         secret = client.get("secret")
-        if secret is not None and (not isinstance(secret, str) or not secret.strip()):
-            problems.append(f"{where}: secret must be a CephX key (ceph-authtool --gen-print-key) or unset")
+        if secret is not None and _rules.cephx_key_problem(secret):
+            problems.append(f"{where}: secret {_rules.cephx_key_problem(secret)}, or leave it unset")
         if state == "absent":
             if deliver is True:
                 problems.append(f"{where}: a client with state absent cannot be delivered: drop deliver")

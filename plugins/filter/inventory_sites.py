@@ -1,13 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgestack.glance_ceph contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""inventory_sites: the sites an inventory (one overlay per site) describes."""
+"""inventory_sites: the sites an inventory (one overlay per site) describes.
+
+The playbooks use the site plan (site_plan.py); these filters stay for compatibility.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 ROLE_GROUPS = ("ceph_admin", "glance_api", "glance_haproxy")
 
@@ -33,8 +38,8 @@ def inventory_sites(hostvars, groups, detail=False):
         name = _hv(hostvars, host, "edgestack_site")
         if name is None:
             continue
-        if not isinstance(name, str) or not name:
-            raise AnsibleFilterError(f"{host}: edgestack_site must be the site name, got {name!r}")
+        if _rules.site_name_problem(name):
+            raise AnsibleFilterError(f"{host}: edgestack_site {_rules.site_name_problem(name)}")
         if host not in groups.get(name, []):
             raise AnsibleFilterError(
                 f"{host} has edgestack_site={name!r} but is not in the group {name!r}: either two site "
@@ -52,7 +57,7 @@ def inventory_sites(hostvars, groups, detail=False):
             "no host sets edgestack_site: give each site overlay group vars with edgestack_site and "
             "edgestack_site_type (see inventories/example/)")
     for site in sites.values():
-        if site["type"] not in ("central", "edge"):
+        if site["type"] not in _rules.SITE_TYPES:
             raise AnsibleFilterError(
                 f"site {site['name']!r}: edgestack_site_type is {site['type']!r}; set central or edge")
     centrals = [s["name"] for s in sites.values() if s["type"] == "central"]

@@ -13,20 +13,20 @@ This file is private to the collection: its interface may change.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import os
 import re
-import struct
 import time
 
-CAP_TYPES = ('mon', 'mgr', 'osd', 'mds')
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
+
+CAP_TYPES = _rules.CAP_TYPES
 
 # A CephX key is base64 of: le16 type (1 = AES), le32 seconds and le32
 # nanoseconds of creation, le16 length, then the secret (16 bytes for AES).
-_KEY_HEADER = struct.Struct('<HIIH')
-_AES = 1
-_AES_LEN = 16
+_KEY_HEADER = _rules.CEPHX_KEY_HEADER
+_AES = _rules.CEPHX_AES
+_AES_LEN = _rules.CEPHX_AES_LEN
 
 
 class AuthSpecError(ValueError):
@@ -84,17 +84,9 @@ def flat_caps(caps):
 def decode_key(secret):
     """Validate a CephX key; return its secret bytes. Errors never quote the key."""
     try:
-        raw = base64.b64decode(secret.strip().encode('ascii'), validate=True)
-    except (binascii.Error, ValueError, UnicodeError):
-        raise AuthSpecError('not base64')
-    if len(raw) < _KEY_HEADER.size:
-        raise AuthSpecError('too short')
-    key_type, dummy_sec, dummy_nsec, length = _KEY_HEADER.unpack_from(raw)
-    if key_type != _AES:
-        raise AuthSpecError('unsupported key type %d (CephX keys are AES, type 1)' % key_type)
-    if length != _AES_LEN or len(raw) != _KEY_HEADER.size + length:
-        raise AuthSpecError('wrong length')
-    return raw[_KEY_HEADER.size:]
+        return _rules.cephx_key_secret(secret)
+    except ValueError as exc:
+        raise AuthSpecError(str(exc))
 
 
 def generate_key(now=None, random_bytes=os.urandom):

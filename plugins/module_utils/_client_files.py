@@ -20,13 +20,14 @@ import stat
 import tempfile
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 #: First line of every file the collection writes into a Ceph client directory.
 MANAGED_PREFIX = '# Managed by edgestack.glance_ceph'
 KEYRING_HEADER = MANAGED_PREFIX + ' (ceph_keyring): local changes are overwritten.'
 
-ENTITY_RE = re.compile(r'^[a-z]+\.[A-Za-z0-9][A-Za-z0-9_.-]*$')
-CLUSTER_RE = re.compile(r'^[a-z][a-z0-9_-]*$')
+ENTITY_RE = _rules.ENTITY_RE
+CLUSTER_RE = _rules.NAME_RE
 
 
 class FileError(ValueError):
@@ -76,11 +77,36 @@ def checked_key(key, what):
     return key
 
 
-def conf_content(cluster, fsid, mon_host, directory):
-    """A cluster's client conf: the header, fsid, mon_host and where its keyrings are."""
+# Option names a conf's [client] section may carry: Ceph's own spelling.
+CLIENT_OPTION_RE = re.compile(r'^[a-z][a-z0-9_]*$')
+
+
+def client_option_problems(options):
+    """Why ``options`` cannot go into a conf's [client] section ([] when they can)."""
+    problems = []
+    for name, value in sorted((options or {}).items()):
+        if not CLIENT_OPTION_RE.match(str(name)) or name == 'keyring':
+            problems.append('%r is not a client option this conf may set (lowercase, digits and "_"; '
+                            'not keyring)' % (name,))
+        elif isinstance(value, (dict, list)) or value is None or any(c in str(value) for c in '\n\r#;'):
+            problems.append('value of %s must be one plain value on one line' % name)
+    return problems
+
+
+def conf_content(cluster, fsid, mon_host, directory, client_options=None):
+    """A cluster's client conf: the header, fsid, mon_host, where its keyrings are, and
+    ``client_options`` (such as the timeouts that bound a wait on an unreachable cluster)."""
+    extra = ''.join('%s = %s\n' % (name, _option_text(value))
+                    for name, value in sorted((client_options or {}).items()))
     return ('%s (ceph_client_auth): client configuration of Ceph cluster %s; local changes are overwritten.\n'
-            '[global]\nfsid = %s\nmon_host = %s\n\n[client]\nkeyring = %s/%s.$name.keyring\n'
-            % (MANAGED_PREFIX, cluster, fsid, mon_host, directory, cluster))
+            '[global]\nfsid = %s\nmon_host = %s\n\n[client]\nkeyring = %s/%s.$name.keyring\n%s'
+            % (MANAGED_PREFIX, cluster, fsid, mon_host, directory, cluster, extra))
+
+
+def _option_text(value):
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return str(value)
 
 
 def is_managed(text):
@@ -175,7 +201,8 @@ def plan_directory(desired, current, local_fsids):
                                  'detail': 'has fsid %s while the cluster has %s' % (fsid, cluster['fsid'])})
         else:
             spec = dict(desired['conf'], path=conf_path, state='present', force=desired['adopt'],
-                        content=conf_content(name, cluster['fsid'], cluster['mon_host'], directory))
+                        content=conf_content(name, cluster['fsid'], cluster['mon_host'], directory,
+                                             desired.get('client_options')))
             _add(actions, problems, spec, current.get(conf_file), name, conf_file, 'conf', 'foreign_conf')
         for client in cluster['clients']:
             keyring_file = '%s.%s.keyring' % (name, client['name'])

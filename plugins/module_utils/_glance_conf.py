@@ -200,6 +200,33 @@ def store_types(enabled_backends):
     return out
 
 
+def _entries(enabled_backends):
+    return [item.strip() for item in (enabled_backends or "").split(",") if item.strip()]
+
+
+def merge_kept_stores(old_enabled, new_enabled, keep):
+    """``new_enabled`` with each kept store's old entry back where it stood.
+
+    A kept store (a site that could not be reached this run) goes right after
+    the store that preceded it in ``old_enabled`` (or first when none did), so
+    a site that fails, or comes back, never reorders the other stores: the
+    value, and so the file, is the same as when every site answered.
+    """
+    old = _entries(old_enabled)
+    old_ids = [entry.split(":", 1)[0].strip() for entry in old]
+    result = _entries(new_enabled)
+    for sid in [sid for sid in old_ids if sid in keep]:
+        ids = [entry.split(":", 1)[0].strip() for entry in result]
+        position = 0
+        for previous in reversed(old_ids[:old_ids.index(sid)]):
+            if previous in ids:
+                position = ids.index(previous) + 1
+                break
+        result.insert(position, old[old_ids.index(sid)])
+    separator = ", " if ", " in new_enabled else ","
+    return separator.join(result)
+
+
 def plan(text, settings, remove_options=None, keep_stores=None, image_conversion=None, secrets=None):
     """Return (new_text, actions, before, after) for the desired settings.
 
@@ -232,10 +259,9 @@ def plan(text, settings, remove_options=None, keep_stores=None, image_conversion
     new_enabled = settings.get("DEFAULT", {}).get("enabled_backends")
     keep = [sid for sid in (keep_stores or []) if sid in old_ids and sid not in store_ids(new_enabled)]
     if new_enabled is not None and keep:
-        old_entries = {item.split(":", 1)[0].strip(): item.strip() for item in old_enabled.split(",") if item.strip()}
         settings = dict(settings)
         settings["DEFAULT"] = dict(settings["DEFAULT"])
-        new_enabled = ",".join([new_enabled] + [old_entries[sid] for sid in keep])
+        new_enabled = merge_kept_stores(old_enabled, new_enabled, keep)
         settings["DEFAULT"]["enabled_backends"] = new_enabled
     new_ids = store_ids(new_enabled) if new_enabled is not None else old_ids
     stale = [sid for sid in old_ids if sid not in new_ids and sid not in RESERVED_SECTIONS and sid not in settings]

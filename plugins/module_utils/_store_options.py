@@ -23,6 +23,8 @@ Everything here is pure: no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 #: Options of every store section (glance_store's driver base class).
 COMMON_OPTIONS = ("store_description",)
 
@@ -206,3 +208,45 @@ def split_secrets(settings):
         if hidden:
             secrets[section] = hidden
     return public, secrets
+
+
+def direct_url_problem(stores, show_image_direct_url):
+    """Why S3 stores cannot go with Glance showing image locations; None when they can.
+
+    glance_store writes the S3 access and secret keys into the location of every
+    image stored in S3, and Glance shows locations to every user who can see the
+    image (direct_url) while show_image_direct_url is true.
+    """
+    s3 = [store.get("id") for store in stores or [] if store.get("type") == "s3"]
+    if s3 and show_image_direct_url:
+        return (f"is true while the site has S3 stores ({', '.join(s3)}): glance_store writes the S3 access and "
+                "secret keys into the location of every image stored there, which Glance shows to every user "
+                "who can see the image (direct_url)")
+    return None
+
+
+def without_secrets(store):
+    """A copy of a store without its secret options and Swift credentials."""
+    out = dict(store)
+    if isinstance(store.get("options"), dict):
+        out["options"] = {k: v for k, v in store["options"].items() if k not in SECRET_OPTIONS}
+    if isinstance(store.get("auth"), dict):
+        out["auth"] = {k: v for k, v in store["auth"].items() if k not in SWIFT_AUTH_SECRET}
+    return out
+
+
+def with_secrets(store, explicit):
+    """A copy of ``store`` with the secret options and Swift credentials of ``explicit`` (the
+    overlay's store of the same id) put back; ``store`` unchanged when there is none."""
+    out = dict(store)
+    if not isinstance(explicit, Mapping):
+        return out
+    options = explicit.get("options")
+    if isinstance(options, Mapping):
+        hidden = {k: v for k, v in options.items() if k in SECRET_OPTIONS}
+        if hidden:
+            out["options"] = {**(store.get("options") or {}), **hidden}
+    auth = explicit.get("auth")
+    if isinstance(auth, Mapping) and isinstance(store.get("auth"), Mapping):
+        out["auth"] = {**store["auth"], **{k: v for k, v in auth.items() if k in SWIFT_AUTH_SECRET}}
+    return out

@@ -100,9 +100,10 @@ notes:
   - List every client in one task's O(clients) rather than looping over the
     module. If you loop anyway, set C(loop_control.label) to the client's
     name, since Ansible's default label is the whole item, secret included.
-  - Keep C(pipelining) on (as the collection's C(ansible.cfg) does) so that
-    module arguments, secrets included, reach the host on standard input
-    instead of in a temporary module file.
+  - Keep C(pipelining) on (C(pipelining = True) under C([ssh_connection]) in
+    C(ansible.cfg), or C(ANSIBLE_PIPELINING=true)) so that module arguments,
+    secrets included, reach the host on standard input instead of in a
+    temporary module file.
 seealso:
   - module: edgestack.glance_ceph.ceph_auth_info
   - name: Ceph user management

@@ -9,7 +9,7 @@ DOCUMENTATION = r'''
 ---
 module: ceph_client_files
 short_description: Keep the Ceph client files of every cluster a host uses, in one pass
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - On a host that consumes Ceph clusters (a Glance API host), writes the
     client conf (C(<dir>/<cluster>.conf), with fsid and mon_host) and the
@@ -33,6 +33,12 @@ description:
     with C(ceph-conf) before it replaces the old one.
   - The role M(edgestack.glance_ceph.ceph_client_auth) (deliver entry point)
     calls this module; it can also be used on its own.
+requirements:
+  - On the managed host, C(ceph-conf) from the C(ceph-common) package (Debian,
+    Ubuntu, RHEL and Fedora name it so). It checks each conf before it
+    replaces the old one and reads a local conf's fsid; the module fails
+    before changing anything when it is missing. The controller needs no
+    Ceph package.
 author:
   - edgestack maintainers (@edgestack)
 attributes:
@@ -103,6 +109,17 @@ options:
     description: Replace a conf that exists without the collection's first line.
     type: bool
     default: false
+  client_options:
+    description:
+      - Options written into the C([client]) section of every conf the module writes
+        (never into a local cluster's conf), in Ceph's spelling, sorted by name.
+      - The role M(edgestack.glance_ceph.ceph_client_auth) sets C(client_mount_timeout),
+        C(rados_mon_op_timeout) and C(rados_osd_op_timeout) here, so that a Glance API
+        whose remote cluster is down waits seconds for it, not librados' default of
+        five minutes, at start-up and on every request that touches that store.
+      - An empty dict writes no extra option.
+    type: dict
+    default: {}
   conf_mode:
     description: Mode of the conf files (owner and group root).
     type: raw
@@ -196,6 +213,9 @@ def _validate(params):
         if bad:
             raise _files.FileError('%s lists %s, which %s in clusters' % (
                 option, ', '.join(bad), 'are not' if option == 'local' else 'are also'))
+    option_problems = _files.client_option_problems(params['client_options'])
+    if option_problems:
+        raise _files.FileError('client_options: %s' % '; '.join(option_problems))
     clusters = []
     for cluster in params['clusters']:
         if not cluster['mon_host'] or any(c.isspace() for c in cluster['mon_host']):
@@ -216,6 +236,7 @@ def _validate(params):
         'local': list(params['local']),
         'absent': list(params['absent']),
         'adopt': params['adopt'],
+        'client_options': dict(params['client_options'] or {}),
         'conf': {'uid': ROOT, 'gid': ROOT, 'mode': _files.parse_mode(params['conf_mode'], secret=False)},
         'keyring': {'uid': _files.user_id(params['keyring_owner']), 'gid': _files.group_id(params['keyring_group']),
                     'mode': _files.parse_mode(params['keyring_mode'])},
@@ -382,6 +403,7 @@ def main():
             local=dict(type='list', elements='str', default=[]),
             absent=dict(type='list', elements='str', default=[]),
             adopt=dict(type='bool', default=False),
+            client_options=dict(type='dict', default={}),
             conf_mode=dict(type='raw', default='0644'),
             keyring_owner=dict(type='str', default='root', no_log=False),
             keyring_group=dict(type='str', default='root', no_log=False),

@@ -144,6 +144,15 @@ notes:
     (a play on C(localhost), or C(delegate_to) V(localhost)).
   - Glance's C(glance) command line of python3-glanceclient 4.1.0 cannot
     talk to a multistore Glance API; this module uses the HTTP API directly.
+  - openstacksdk does the authentication (C(openstack.connect) - clouds.yaml,
+    Keystone, the service catalog, TLS); the module sends its few Glance
+    requests over that connection's keystoneauth session rather than through
+    the SDK's image proxy, because it also runs with openstacksdk 0.101
+    (Debian 12's C(python3-openstacksdk)), whose image proxy lists neither
+    the stores with their drivers (C(GET /v2/info/stores/detail), needed to
+    refuse non-raw images for RBD edge stores) nor an image's tasks
+    (C(GET /v2/images/{id}/tasks), which tell a failed read of the source).
+    openstacksdk 4.x has both (C(stores(details=True)), C(image_tasks())).
   - A copy needs Glance's C(copy_image) policy (admin by default), and an
     image import needs a Keystone-authenticated request context.
 seealso:

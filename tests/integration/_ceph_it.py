@@ -1,6 +1,5 @@
-# Copyright (c) 2026, edgestack maintainers
-# Apache License, Version 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-# SPDX-License-Identifier: Apache-2.0
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helpers shared by the Ceph module tests (test_ceph_pool, test_ceph_auth, test_auth_leak).
 
 Everything here reads the clusters independently of the modules under test:

@@ -22,6 +22,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "lab" / "lab.py"
+# The repository's virtual environment (`make deps`): its ansible-playbook runs the playbooks,
+# whichever Python runs pytest.
+VENV_BIN = REPO / ".venv" / "bin"
 
 
 class Lab:
@@ -160,6 +163,16 @@ class PlaybookResult:
         return out
 
 
+def playbook_env() -> dict:
+    """The environment ansible-playbook runs with against the lab: the venv's tools, the lab's settings."""
+    path = os.environ.get("PATH", os.defpath)
+    if VENV_BIN.is_dir() and not path.startswith(f"{VENV_BIN}{os.pathsep}"):
+        path = f"{VENV_BIN}{os.pathsep}{path}"
+    return {**os.environ, "PATH": path, "ANSIBLE_CONFIG": str(REPO / "lab" / "ansible.cfg"),
+            "PYTHONPATH": str(REPO / "build" / "collections"), "ANSIBLE_FORCE_COLOR": "0",
+            "ANSIBLE_NOCOLOR": "1"}
+
+
 def run_playbook(playbook, inventory_args, extra_vars=None, check=False, diff=False, verbosity=0, env=None,
                  limit=None, timeout=1200) -> PlaybookResult:
     argv = ["ansible-playbook", str(playbook), *inventory_args]
@@ -173,9 +186,7 @@ def run_playbook(playbook, inventory_args, extra_vars=None, check=False, diff=Fa
         argv += ["--limit", limit]
     if verbosity:
         argv.append("-" + "v" * verbosity)
-    run_env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-               "PYTHONPATH": str(REPO / "build" / "collections"), "ANSIBLE_FORCE_COLOR": "0",
-               "ANSIBLE_NOCOLOR": "1"}
+    run_env = playbook_env()
     use_json = verbosity == 0 and not (env or {}).get("ANSIBLE_STDOUT_CALLBACK")
     if use_json:
         run_env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"

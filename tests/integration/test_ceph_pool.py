@@ -1,6 +1,5 @@
-# Copyright (c) 2026, edgestack maintainers
-# Apache License, Version 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
-# SPDX-License-Identifier: Apache-2.0
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ceph_pool and ceph_pool_info against the lab's real clusters, over both transports.
 
 Every assertion on the outcome reads the cluster independently (the ceph and

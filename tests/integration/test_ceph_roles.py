@@ -129,7 +129,9 @@ def expected_conf(lab, site: str) -> str:
     address = lab.address(lab.ceph_host(site))
     return (f"{HEADER} (ceph_client_auth): client configuration of Ceph cluster {site}; local changes are "
             f"overwritten.\n[global]\nfsid = {fsid(lab, site)}\nmon_host = [v2:{address}:3300,v1:{address}:6789]\n"
-            f"\n[client]\nkeyring = /etc/ceph/{site}.$name.keyring\n")
+            f"\n[client]\nkeyring = /etc/ceph/{site}.$name.keyring\n"
+            # ceph_client_auth's bounds on a wait for a cluster that does not answer
+            "client_mount_timeout = 5\nrados_mon_op_timeout = 10\nrados_osd_op_timeout = 60\n")
 
 
 def expected_files(lab, host: str) -> dict:

@@ -22,16 +22,14 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
+from _vip import Poller, http, keystone_token, wait_until
 from conftest import REPO, run_playbook
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +43,7 @@ SOCKET = "/run/haproxy/admin.sock"
 BACKEND = "glance_api"
 ROLE = "edgestack.glance_ceph.haproxy_glance"
 TEMPLATE_TASK = f"{ROLE} : Write the HAProxy configuration once haproxy -c accepts it"
+BLOCK_TASK = f"{ROLE} : Write the Glance proxies into the shared HAProxy configuration once haproxy -c accepts it"
 RELOAD_HANDLER = f"{ROLE} : Reload HAProxy gracefully"
 
 # Read `show stat` from the runtime API, inside a lab host.
@@ -210,26 +209,9 @@ def sites_of(lab) -> dict:
                 "port": group["vars"].get("edgestack_glance_port", 9292),
                 "haproxy": sorted(members & set(children["glance_haproxy"]["hosts"])),
                 "glance": sorted(members & set(children["glance_api"]["hosts"])),
+                "mode": group["vars"].get("edgestack_glance_haproxy_mode", "exclusive"),
             }
     return out
-
-
-def keystone_token(lab) -> str:
-    auth = yaml.safe_load(Path(lab.clouds_yaml).read_text())["clouds"]["lab-central"]["auth"]
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": auth["username"], "domain": {"name": auth["user_domain_name"]}, "password": auth["password"]}}},
-        "scope": {"project": {"name": auth["project_name"], "domain": {"name": auth["project_domain_name"]}}}}}
-    req = urllib.request.Request(auth["auth_url"] + "/auth/tokens", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req, timeout=20) as resp:
-        return resp.headers["X-Subject-Token"]
-
-
-def http(method, url, token=None, body=None, headers=None, timeout=10):
-    hdrs = {**({"X-Auth-Token": token} if token else {}), **(headers or {})}
-    req = urllib.request.Request(url, data=body, headers=hdrs, method=method)
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        return resp.status, resp.read()
 
 
 def show_stat(lab, host) -> dict:
@@ -243,15 +225,12 @@ def server_status(lab, host, server) -> str:
     return show_stat(lab, host)[(BACKEND, server)]["status"]
 
 
-def wait_until(what, predicate, timeout, interval=0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+def vip_holder(lab, site) -> str:
+    """The site's HAProxy host that holds its VIP."""
+    holders = [lb for lb in site["haproxy"]
+               if f" {site['vip']}/" in lab.exec(lb, ["ip", "-o", "addr", "show", "dev", "eth0"]).stdout]
+    assert len(holders) == 1, holders
+    return holders[0]
 
 
 def haproxy_pid(lab, host) -> str:
@@ -270,47 +249,6 @@ def glance_pids(lab, host) -> set:
 
 def all_servers_up(lab, site):
     return all(server_status(lab, lb, g) == "UP" for lb in site["haproxy"] for g in site["glance"])
-
-
-class Poller(threading.Thread):
-    """GET /healthcheck and, with a token, /v2/images through a VIP every `interval` seconds."""
-
-    def __init__(self, base, token=None, interval=0.25, duration=20.0, max_duration=600.0):
-        super().__init__(daemon=True)
-        self.base, self.token, self.interval = base, token, interval
-        self.duration, self.max_duration = duration, max_duration
-        self.stop_event = threading.Event()
-        self.results = []  # (t, what, ok, detail)
-
-    def _get(self, what, path, token=None):
-        t = time.monotonic()
-        try:
-            status = http("GET", self.base + path, token=token, timeout=5)[0]
-            self.results.append((t, what, status == 200, status))
-        except (urllib.error.URLError, OSError) as exc:
-            self.results.append((t, what, False, repr(exc)))
-
-    def run(self):
-        start = time.monotonic()
-        tick = 0
-        while not self.stop_event.is_set():
-            now = time.monotonic()
-            if now - start >= self.max_duration or (self.duration and now - start >= self.duration):
-                break
-            self._get("healthcheck", "/healthcheck")
-            if self.token:
-                self._get("images", "/v2/images", self.token)
-            tick += 1
-            time.sleep(max(0.0, start + tick * self.interval - time.monotonic()))
-
-    def stop(self):
-        self.stop_event.set()
-        self.join(timeout=30)
-
-    def summary(self, what=None) -> tuple:
-        rows = [r for r in self.results if what is None or r[1] == what]
-        ok = sum(1 for r in rows if r[2])
-        return ok, len(rows), [r for r in rows if not r[2]]
 
 
 # ------------------------------------------------------------------ on the lab
@@ -339,12 +277,17 @@ def test_every_site_gets_its_frontend_and_backends(lab, sites, deployed):
     for name, site in sites.items():
         for lb in site["haproxy"]:
             cfg = lab.exec(lb, ["cat", CONFIG], check=True).stdout
-            assert f"    bind {site['vip']}:{site['port']}\n" in cfg, (lb, cfg)
+            moving_vip = " transparent" if len(site["haproxy"]) > 1 else ""
+            assert f"    bind {site['vip']}:{site['port']}{moving_vip}\n" in cfg, (lb, cfg)
             for g in site["glance"]:
                 assert f"    server {g} {lab.address(g)}:{site['port']}\n" in cfg, (lb, g)
             assert lab.exec(lb, ["service", "haproxy", "status"]).returncode == 0
             mode = lab.exec(lb, ["stat", "-c", "%U:%G %a", CONFIG], check=True).stdout.strip()
-            assert mode == "root:haproxy 640"
+            if site["mode"] == "exclusive":
+                assert mode == "root:haproxy 640"
+            else:
+                # shared: the file keeps the owner and mode it had; never world-readable
+                assert mode.endswith("640") or mode.endswith("600"), mode
             stats = show_stat(lab, lb)
             assert {sv for (px, sv) in stats if px == BACKEND} == set(site["glance"]) | {"BACKEND"}
 
@@ -375,7 +318,8 @@ def test_image_list_and_upload_through_each_site_vip(lab, sites, deployed, token
 
 def test_killing_the_serving_central_glance_api_fails_at_most_2_percent(lab, sites, deployed, token):
     central = sites["central"]
-    lb = central["haproxy"][0]
+    # The HAProxy host that holds the VIP (keepalived) serves the requests.
+    lb = vip_holder(lab, central)
     base = f"http://{central['vip']}:{central['port']}"
     assert len(central["glance"]) >= 2
     # The server that `balance source` gives this controller: kill that one.
@@ -475,7 +419,7 @@ def test_an_invalid_variable_leaves_the_live_config_and_haproxy_alone(lab, sites
     sha, pid = config_sha256(lab, lb), haproxy_pid(lab, lb)
     result = run_playbook(SITE_PLAYBOOK, lab.inventory_args, limit=lb, extra_vars=extra_vars, timeout=600)
     assert result.rc != 0
-    failed = result.task_results(TEMPLATE_TASK)[lb]
+    failed = result.task_results(TEMPLATE_TASK if central["mode"] == "exclusive" else BLOCK_TASK)[lb]
     assert failed.get("failed") and "failed to validate" in failed.get("msg", ""), failed
     assert config_sha256(lab, lb) == sha
     assert haproxy_pid(lab, lb) == pid

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, edgestack maintainers
-# Apache License 2.0 (see galaxy.yml)
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fixtures of the Kubernetes render tests (helpers and data: render_helpers.py)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from render_helpers import CLUSTERS, COLLECTION_LINK, PLAYBOOK, REPO, SITES, Run, new_cephx_key
+from render_helpers import CLUSTERS, COLLECTION_LINK, HELM_CHARTS, PLAYBOOK, REPO, SITES, Chart, Run, helm_binary, new_cephx_key
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +54,7 @@ def run_role(tmp_path_factory, keyrings):
             json.dump(variables, handle)
         env = dict(os.environ)
         env.update({
-            "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+            "ANSIBLE_CONFIG": str(REPO / "lab" / "ansible.cfg"),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_RETRY_FILES_ENABLED": "0",
@@ -76,3 +76,12 @@ def run_role(tmp_path_factory, keyrings):
         return Run(process, output_dir)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def glance_chart(tmp_path_factory):
+    """The reference glance chart (../shared/reference/openstack-helm/charts), ready for helm template."""
+    helm = helm_binary()
+    if not (HELM_CHARTS / "glance" / "Chart.yaml").is_file():
+        pytest.skip(f"the glance chart is absent at {HELM_CHARTS} (expected ../shared/reference next to the repository)")
+    return Chart(helm, tmp_path_factory.mktemp("chart"))

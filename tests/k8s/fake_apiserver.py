@@ -1,16 +1,20 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, edgestack maintainers
-# Apache License 2.0 (see galaxy.yml)
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A stand-in for the Kubernetes API, just enough for the role's apply path.
 
 It answers discovery (/version, /api, /apis and the resource lists of v1 and
-core.openstack.org/v1beta1) and get, create, replace and merge-patch of
-Namespaces, ConfigMaps, Secrets and OpenStackControlPlanes, honouring
-``dryRun=All``. It keeps every request for the tests to inspect.
+core.openstack.org/v1beta1) and get, list (with an equality labelSelector),
+create, replace and merge-patch of Namespaces, ConfigMaps, Secrets and
+OpenStackControlPlanes, honouring ``dryRun=All``. Like the real API server,
+a replace or a patch that names a metadata.resourceVersion other than the
+object's is refused with 409 Conflict (optimistic concurrency). It keeps
+every request for the tests to inspect, and ``before_write`` lets a test act
+as another writer between a client's read and its write.
 
 It is not a Kubernetes API server: no admission (so no operator webhooks),
-no schema validation or pruning, no strategic merge, no authentication.
-The tests validate against the CRD schemas separately.
+no schema validation or pruning, no strategic merge, no server-side apply,
+no authentication. The tests validate against the CRD schemas separately.
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ class FakeAPIServer:
         self.requests = []
         self._version = 1
         self._lock = threading.Lock()
+        #: Called as before_write(server, method, path) before a write is answered.
+        self.before_write = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -108,6 +114,8 @@ class FakeAPIServer:
                         "method": method, "path": url.path, "query": query,
                         "content_type": self.headers.get("Content-Type"), "body": body,
                     })
+                    if method != "GET" and server.before_write:
+                        server.before_write(server, method, url.path.rstrip("/"))
                     code, answer = server.answer(method, url.path, query, body)
                 self._send(code, answer)
 
@@ -154,6 +162,13 @@ class FakeAPIServer:
         probe = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}}
         return copy.deepcopy(self.objects.get(self.path_of(probe)))
 
+    def change(self, api_version, kind, name, namespace, data):
+        """Change an object's data as another writer would (new resourceVersion)."""
+        probe = {"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": namespace}}
+        obj = self.objects[self.path_of(probe)]
+        obj.setdefault("data", {}).update(data)
+        self._stamp(obj)
+
     def writes(self):
         """Requests that change state (dry runs included)."""
         return [request for request in self.requests if request["method"] in ("POST", "PUT", "PATCH")]
@@ -196,6 +211,9 @@ class FakeAPIServer:
         if method == "GET":
             if path in self.objects:
                 return 200, copy.deepcopy(self.objects[path])
+            listing = self._list(path, query)
+            if listing is not None:
+                return 200, listing
             return self._status(404, "NotFound", f"{path} not found")
         if method == "POST":
             obj = copy.deepcopy(body)
@@ -210,6 +228,10 @@ class FakeAPIServer:
             if path not in self.objects:
                 return self._status(404, "NotFound", f"{path} not found")
             current = self.objects[path]
+            wanted = ((body or {}).get("metadata") or {}).get("resourceVersion")
+            if wanted and wanted != current["metadata"]["resourceVersion"]:
+                return self._status(409, "Conflict", f"Operation cannot be fulfilled on {path}: the object has been "
+                                    "modified; please apply your changes to the latest version and try again")
             if method == "PUT":
                 obj = copy.deepcopy(body)
                 obj.setdefault("metadata", {})
@@ -224,6 +246,30 @@ class FakeAPIServer:
                 self.objects[path] = obj
             return 200, obj
         return self._status(405, "MethodNotAllowed", f"{method} {path}")
+
+    def _list(self, path, query):
+        """A list of the objects under a collection path, or None if ``path`` is none."""
+        for group_version, resources in RESOURCES.items():
+            for plural, _singular, kind, namespaced in resources:
+                base = _base(group_version)
+                prefix = path[len(base):] if path.startswith(base) else None
+                if prefix is None or not prefix.endswith(f"/{plural}"):
+                    continue
+                selector = dict(term.split("=", 1) for term in ",".join(query.get("labelSelector", [])).split(",") if term)
+                items = []
+                for key, obj in sorted(self.objects.items()):
+                    if not key.startswith(path + "/") or key.count("/") != path.count("/") + 1:
+                        continue
+                    labels = obj["metadata"].get("labels") or {}
+                    if all(labels.get(name) == value for name, value in selector.items()):
+                        item = copy.deepcopy(obj)
+                        # Items of a real list carry no kind or apiVersion.
+                        item.pop("kind", None)
+                        item.pop("apiVersion", None)
+                        items.append(item)
+                return {"kind": f"{kind}List", "apiVersion": group_version,
+                        "metadata": {"resourceVersion": str(self._version)}, "items": items}
+        return None
 
 
 def kubeconfig_text(url, namespace="openstack"):

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, edgestack maintainers
-# Apache License 2.0 (see galaxy.yml)
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Helpers and test data of the Kubernetes render tests.
 
 The tests drive the glance_multistore role through ansible-playbook on
@@ -14,6 +14,7 @@ Keys: fake but well-formed CephX keys, generated per test session.
 from __future__ import annotations
 
 import base64
+import configparser
 import copy
 import functools
 import json
@@ -30,7 +31,6 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from ansible_collections.edgestack.glance_ceph.plugins.filter.k8s_glance import glance_k8s_merge_extra_mounts
 from fake_apiserver import merge_patch  # the stand-in API server applies merge patches this way
 
 REPO = Path(__file__).resolve().parents[2]
@@ -179,8 +179,10 @@ OSCP_CRD = ("openstack-operator", "core.openstack.org_openstackcontrolplanes.yam
 GLANCE_CRD = ("glance-operator", "glance.openstack.org_glances.yaml")
 HELM_VALUES = ("openstack-helm", "glance-values.yaml")
 
-# A control plane as deployed before the role runs: Glance with the operator's
-# default API, and Cinder's Ceph files already in spec.extraMounts.
+# A control plane as deployed before the role runs, using Ceph the documented
+# way: one Secret ceph-conf-files, mounted at /etc/ceph into Cinder's volumes,
+# Glance's APIs and Manila's shares; Glance with the operator's default API.
+SHARED_CEPH_SECRET = "ceph-conf-files"
 BASE_CONTROLPLANE = {
     "apiVersion": "core.openstack.org/v1beta1",
     "kind": "OpenStackControlPlane",
@@ -200,11 +202,12 @@ BASE_CONTROLPLANE = {
             },
         },
         "extraMounts": [{
-            "name": "cinder-ceph",
+            "name": "v1",
+            "region": "r1",
             "extraVol": [{
                 "extraVolType": "Ceph",
-                "propagation": ["CinderVolume"],
-                "volumes": [{"name": "ceph", "secret": {"secretName": "cinder-ceph-files"}}],
+                "propagation": ["CinderVolume", "GlanceAPI", "ManilaShare"],
+                "volumes": [{"name": "ceph", "projected": {"sources": [{"secret": {"name": SHARED_CEPH_SECRET}}]}}],
                 "mounts": [{"name": "ceph", "mountPath": "/etc/ceph", "readOnly": True}],
             }],
         }],
@@ -248,10 +251,114 @@ def validate_controlplane_patch(patch):
     patch_validator, controlplane_validator, api_validator = controlplane_validators(patch["apiVersion"])
     patch_validator.validate(patch)
     merged = merge_patch(BASE_CONTROLPLANE, patch)
-    # The role merges its extraMounts entry into the existing list (a merge patch replaces lists).
-    merged["spec"]["extraMounts"] = glance_k8s_merge_extra_mounts(
-        BASE_CONTROLPLANE["spec"]["extraMounts"], patch["spec"]["extraMounts"][0])
     controlplane_validator.validate(merged)
     for api in patch["spec"]["glance"]["template"]["glanceAPIs"].values():
         api_validator.validate(api)
     return merged
+
+
+# ---------------------------------------------------------------------------
+# The glance chart, rendered by a real helm
+# ---------------------------------------------------------------------------
+HELM_CHARTS = REFERENCE / "openstack-helm" / "charts"
+HELM_BINARY = REPO / "build" / "tools" / "bin" / "helm"
+
+
+def helm_binary():
+    """A real helm: $HELM, else build/tools/bin/helm; skips the test, saying why, without one."""
+    path = Path(os.environ.get("HELM") or HELM_BINARY)
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.skip(f"helm is not installed at {path}: run scripts/install-helm.sh (part of make deps) or set HELM")
+    return path
+
+
+class Chart:
+    """A copy of the reference glance chart with its helm-toolkit dependency built."""
+
+    def __init__(self, helm, work):
+        self.helm = helm
+        self.work = work
+        self.env = dict(os.environ, HELM_CACHE_HOME=str(work / "cache"), HELM_CONFIG_HOME=str(work / "config"),
+                        HELM_DATA_HOME=str(work / "data"))
+        self.charts = work / "charts"
+        shutil.copytree(HELM_CHARTS, self.charts)
+        self.run("dependency", "build", "glance")
+
+    def run(self, *args):
+        result = subprocess.run([str(self.helm), *args], cwd=self.charts, env=self.env, capture_output=True,
+                                text=True, timeout=300, check=False)
+        if result.returncode != 0:
+            raise AssertionError(f"helm {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+        return result.stdout
+
+    def template(self, values, namespace):
+        """The objects `helm template` renders with the values file, by (kind, name)."""
+        text = self.run("template", "glance", "glance", "--namespace", namespace, "-f", str(values))
+        objects = {}
+        for doc in yaml.safe_load_all(text):
+            if doc:
+                objects[(doc["kind"], doc["metadata"]["name"])] = doc
+        return objects
+
+    def lint(self, values):
+        return self.run("lint", "glance", "--strict", "-f", str(values))
+
+
+def ini_text_of(text):
+    parser = configparser.ConfigParser(interpolation=None, default_section="__none__", strict=False)
+    parser.read_string(text)
+    return parser
+
+
+def check_release(objects, stores, configmap, secret, fsids, keys):
+    """Check a `helm template` render of the glance chart against the site's stores and objects.
+
+    ``configmap`` and ``secret`` are the objects the role wrote for the site;
+    ``fsids`` {cluster: fsid}; ``keys`` {(cluster, user): key}. Returns the
+    parsed glance-api.conf.
+    """
+    conf = ini_text_of(base64.b64decode(objects[("Secret", "glance-etc")]["data"]["glance-api.conf"]).decode())
+    default = next(store for store in stores if store["default"])
+    assert conf["DEFAULT"]["enabled_backends"] == ",".join(f"{store['id']}:{store['type']}" for store in stores)
+    assert conf["glance_store"]["default_backend"] == default["id"]
+    assert not [key for key in conf["glance_store"] if key.startswith("rbd_")], dict(conf["glance_store"])
+    # The section the chart's own machinery reads follows the default store.
+    assert (conf["rbd"]["rbd_store_pool"], conf["rbd"]["rbd_store_user"]) == (default["pool"], default["user"])
+
+    pod = objects[("Deployment", "glance-api")]["spec"]["template"]["spec"]
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    assert len(volumes) == len(pod["volumes"]), "two volumes of one name"
+    assert volumes["ceph-etc"]["configMap"]["name"] == configmap["metadata"]["name"]
+    assert volumes["ceph-keyring"]["secret"]["secretName"] == secret["metadata"]["name"]
+    for container in pod["containers"] + (pod.get("initContainers") or []):
+        paths = [mount["mountPath"] for mount in container.get("volumeMounts") or []]
+        assert len(paths) == len(set(paths)), (container["name"], sorted(paths))
+        assert {mount["name"] for mount in container.get("volumeMounts") or []} <= set(volumes), container["name"]
+    (api,) = [container for container in pod["containers"] if container["name"] == "glance-api"]
+    mounts = {mount["mountPath"]: mount for mount in api["volumeMounts"]}
+    (placement,) = [container for container in pod["initContainers"] if container["name"] == "ceph-keyring-placement"]
+    assert {env["name"]: env["value"] for env in placement["env"]}["RBD_STORE_USER"] == default["user"]
+    secret_files = {name: base64.b64decode(value).decode() for name, value in secret["data"].items()}
+    assert secret_files["key"] == keys[(default["cluster"], default["user"])]
+    assert ini_text_of(configmap["data"]["ceph.conf"])["global"]["fsid"] == fsids[default["cluster"]]
+
+    for store in stores:
+        if store["type"] != "rbd":
+            continue
+        section = conf[store["id"]]
+        assert (section["rbd_store_pool"], section["rbd_store_user"]) == (store["pool"], store["user"])
+        # The conf the store names is mounted there, from the site's ConfigMap, and is its cluster's.
+        conf_path = section["rbd_store_ceph_conf"]
+        assert conf_path == store["ceph_conf"]
+        mount = mounts[conf_path]
+        assert mount["name"] == "ceph-etc"
+        ceph_conf = ini_text_of(configmap["data"][mount["subPath"]])
+        assert ceph_conf["global"]["fsid"] == fsids[store["cluster"]]
+        # The keyring that conf names is mounted there, from the site's Secret, with the store user's key.
+        keyring_path = ceph_conf[f"client.{store['user']}"]["keyring"]
+        assert keyring_path == store["keyring"]
+        mount = mounts[keyring_path]
+        assert mount["name"] == "ceph-keyring"
+        assert keys[(store["cluster"], store["user"])] in secret_files[mount["subPath"]]
+        assert f"[client.{store['user']}]" in secret_files[mount["subPath"]]
+    return conf

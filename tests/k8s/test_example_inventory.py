@@ -1,12 +1,15 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, edgestack maintainers
-# Apache License 2.0 (see galaxy.yml)
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Kubernetes targets driven by the three-site example inventory.
 
 For inventories/example (central, dcn0, dcn1): the operator target's
 customServiceConfig of each site lists exactly the stores computed for that
 site from the inventory, each store section reads its own cluster's conf
-(never another site's), and every object validates. The expected store maps
+(never another site's), and every object validates. Each site's Helm
+overrides are rendered with the real glance chart by a real helm: the
+rendered glance-api.conf, the glance-api Deployment's volumes and mounts and
+the storage-init job are checked, and `helm lint` passes. The expected store maps
 are computed here from `ansible-inventory --list`, independently of the
 playbook's wiring.
 """
@@ -26,6 +29,7 @@ from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores impo
 from render_helpers import (
     K8S_VERSIONS,
     REPO,
+    check_release,
     decode_secret,
     read_yaml,
     secret_strings,
@@ -59,7 +63,7 @@ def inventory_sites(inventories):
     command = [shutil.which("ansible-inventory") or "ansible-inventory", "--list"]
     for path in inventories:
         command += ["-i", str(path)]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "lab" / "ansible.cfg"))
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, check=True)
     hostvars = json.loads(result.stdout)["_meta"]["hostvars"]
     sites = {}
@@ -90,6 +94,7 @@ def example_run(run_role, inventories, inventory_sites, keys):
                    extra={"k8s_test_fsids": fsids, "k8s_test_keyrings": keyrings}, args=["--diff"])
     assert run.rc == 0, run.output
     run.fsids = fsids
+    run.keys = {(entry["cluster"], entry["user"]): entry["key"] for entry in keyrings}
     return run
 
 
@@ -102,7 +107,7 @@ def test_the_example_has_three_sites(inventory_sites):
 def test_operator_config_lists_exactly_the_computed_stores(example_run, expected_stores, site):
     directory = example_run.output_dir / "openstack_operator"
     patch = read_yaml(directory / "openstackcontrolplane-openstack-patch.yaml")
-    secret = decode_secret(read_yaml(directory / "secret-ceph-conf-files.yaml"))
+    secret = decode_secret(read_yaml(directory / f"secret-glance-ceph-files-{site}.yaml"))
     template = patch["spec"]["glance"]["template"]
     assert sorted(template["glanceAPIs"]) == sorted(expected_stores)
     assert template["keystoneEndpoint"] == "central"
@@ -132,7 +137,7 @@ def test_helm_overrides_follow_the_inventory(example_run, expected_stores, site)
     assert glance["DEFAULT"]["enabled_backends"] == ",".join(f"{store['id']}:rbd" for store in computed)
     for store in computed:
         assert glance[store["id"]]["rbd_store_ceph_conf"] == store["ceph_conf"]
-    configmap = read_yaml(directory / "configmap-ceph-etc.yaml")
+    configmap = read_yaml(directory / f"configmap-glance-{site}-ceph-etc.yaml")
     assert ini(configmap["data"]["ceph.conf"])["global"]["fsid"] == example_run.fsids[site]
 
 
@@ -140,7 +145,7 @@ def test_example_objects_validate(example_run):
     objects = [read_yaml(path) for path in example_run.output_dir.rglob("*.yaml")]
     patches = [obj for obj in objects if obj.get("kind") == "OpenStackControlPlane"]
     core = [obj for obj in objects if obj.get("kind") in ("ConfigMap", "Secret")]
-    assert len(patches) == 1 and len(core) == 1 + 2 * 3
+    assert len(patches) == 1 and len(core) == 3 + 2 * 3
     validate_controlplane_patch(patches[0])
     for obj in core:
         for version in K8S_VERSIONS:
@@ -150,3 +155,25 @@ def test_example_objects_validate(example_run):
 def test_example_keys_never_printed(example_run, keys):
     for form in secret_strings(keys):
         assert form not in example_run.output
+
+
+@pytest.mark.parametrize("site", ["central", "dcn0", "dcn1"])
+def test_helm_chart_renders_the_site(example_run, expected_stores, glance_chart, site):
+    directory = example_run.output_dir / site
+    overrides = directory / "glance-overrides.yaml"
+    configmap = read_yaml(directory / f"configmap-glance-{site}-ceph-etc.yaml")
+    secret = read_yaml(directory / f"secret-glance-{site}-rbd-keyring.yaml")
+    objects = glance_chart.template(overrides, "openstack")
+    conf = check_release(objects, expected_stores[site], configmap, secret, example_run.fsids, example_run.keys)
+    # Image locations stay off the chart's one API, which serves the public endpoint.
+    assert conf["DEFAULT"]["show_image_direct_url"] == "False"
+    # Every example site reads RBD stores of two or more sites: images become raw on import.
+    assert conf["image_import_opts"]["image_import_plugins"] == "['image_conversion']"
+    assert conf["image_conversion"]["output_format"] == "raw"
+    assert "copy-image" in conf["DEFAULT"]["enabled_import_methods"]
+    # The chart's storage-init job is off: the collection's Ceph roles own pools and users.
+    assert ("Job", "glance-storage-init") not in objects
+    # The chart's shared ceph-etc and images-rbd-keyring are not used.
+    assert "ceph-etc" not in [volume.get("configMap", {}).get("name") for volume in
+                              objects[("Deployment", "glance-api")]["spec"]["template"]["spec"]["volumes"]]
+    glance_chart.lint(overrides)

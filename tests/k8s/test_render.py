@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, edgestack maintainers
-# Apache License 2.0 (see galaxy.yml)
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Render the Kubernetes targets of glance_multistore through ansible-playbook and validate them.
 
 - ConfigMaps and Secrets validate against the Kubernetes schemas
@@ -71,8 +71,8 @@ def operator_run(run_role):
 
 
 @pytest.fixture(scope="session")
-def operator_per_site_run(run_role):
-    run = run_role("openstack_operator", role_vars={"secret_per_site": True})
+def operator_one_secret_run(run_role):
+    run = run_role("openstack_operator", role_vars={"secret_per_site": False})
     assert run.rc == 0, run.output
     return run
 
@@ -81,8 +81,8 @@ def helm_files(run, site):
     directory = run.output_dir / site
     return {
         "dir": directory,
-        "configmap": directory / "configmap-ceph-etc.yaml",
-        "secret": directory / "secret-images-rbd-keyring.yaml",
+        "configmap": directory / f"configmap-glance-{site}-ceph-etc.yaml",
+        "secret": directory / f"secret-glance-{site}-rbd-keyring.yaml",
         "overrides": directory / "glance-overrides.yaml",
     }
 
@@ -112,13 +112,14 @@ def test_helm_files_and_modes(helm_run, site):
 def test_operator_files_and_modes(operator_run):
     directory = operator_dir(operator_run)
     assert sorted(path.name for path in directory.iterdir()) == [
-        "openstackcontrolplane-openstack-patch.yaml", "secret-ceph-conf-files.yaml"]
+        "openstackcontrolplane-openstack-patch.yaml"] + [f"secret-glance-ceph-files-{site}.yaml" for site in SITE_NAMES]
     assert mode(directory) == 0o700
-    assert mode(directory / "secret-ceph-conf-files.yaml") == 0o600
+    for site in SITE_NAMES:
+        assert mode(directory / f"secret-glance-ceph-files-{site}.yaml") == 0o600
     assert mode(directory / "openstackcontrolplane-openstack-patch.yaml") == 0o644
 
 
-@pytest.mark.parametrize("fixture", ["helm_run", "operator_run", "operator_per_site_run"])
+@pytest.mark.parametrize("fixture", ["helm_run", "operator_run", "operator_one_secret_run"])
 def test_keys_only_in_secret_files(request, keys, fixture):
     run = request.getfixturevalue(fixture)
     secret_files = 0
@@ -147,21 +148,21 @@ def test_skip_writing_secrets(run_role):
     assert [path.name for path in run.output_dir.iterdir()] == ["dcn1"]
     for site in ["dcn1"]:
         assert sorted(path.name for path in (run.output_dir / site).iterdir()) == [
-            "configmap-ceph-etc.yaml", "glance-overrides.yaml"]
+            "configmap-glance-dcn1-ceph-etc.yaml", "glance-overrides.yaml"]
 
 
 # ---------------------------------------------------------------------------
 # Kubernetes schemas
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("version", K8S_VERSIONS)
-def test_core_objects_validate(helm_run, operator_run, operator_per_site_run, version):
+def test_core_objects_validate(helm_run, operator_run, operator_one_secret_run, version):
     objects = []
     for site in SITE_NAMES:
         files = helm_files(helm_run, site)
         objects += [read_yaml(files["configmap"]), read_yaml(files["secret"])]
-    for run in (operator_run, operator_per_site_run):
+    for run in (operator_run, operator_one_secret_run):
         objects += [read_yaml(path) for path in operator_dir(run).glob("secret-*.yaml")]
-    assert len(objects) == 6 + 1 + 3
+    assert len(objects) == 6 + 3 + 1
     for obj in objects:
         validate_core(obj, version)
 
@@ -201,11 +202,13 @@ def test_invalid_secret_fails(helm_run, change, named):
     assert named in str(excinfo.value)
 
 
-def test_controlplane_patch_validates(operator_run, operator_per_site_run):
-    for run in (operator_run, operator_per_site_run):
+def test_controlplane_patch_validates(operator_run, operator_one_secret_run):
+    for run in (operator_run, operator_one_secret_run):
         merged = validate_controlplane_patch(operator_patch(run))
-        # Other services' extraMounts and the control plane's own settings are kept.
-        assert [entry["name"] for entry in merged["spec"]["extraMounts"]] == ["cinder-ceph", "glance-ceph"]
+        # The shared extraMounts and the control plane's own settings are kept;
+        # the role's entry is Glance's own.
+        assert [entry["name"] for entry in merged["spec"]["extraMounts"]] == ["v1"]
+        assert [entry["name"] for entry in merged["spec"]["glance"]["template"]["extraMounts"]] == ["glance-ceph"]
         assert merged["spec"]["glance"]["template"]["databaseInstance"] == "openstack"
         assert merged["spec"]["glance"]["template"]["keystoneEndpoint"] == "central"
 
@@ -219,7 +222,8 @@ def test_controlplane_patch_validates(operator_run, operator_per_site_run):
                      "three", id="replicas-not-an-integer"),
         pytest.param(lambda spec: spec["glance"]["template"]["glanceAPIs"]["central"].update({"customServiceConfg": "x"}),
                      "customServiceConfg", id="misspelt-field"),
-        pytest.param(lambda spec: spec["extraMounts"][0]["extraVol"][0]["mounts"][0].pop("mountPath"), "mountPath",
+        pytest.param(lambda spec: spec["glance"]["template"]["extraMounts"][0]["extraVol"][0]["mounts"][0].pop("mountPath"),
+                     "mountPath",
                      id="mount-without-path"),
         pytest.param(lambda spec: spec["glance"].update({"enabled": "yes"}), "yes", id="enabled-not-bool"),
     ],
@@ -252,8 +256,15 @@ def test_custom_service_config_lists_the_computed_stores(operator_run, site):
     assert conf["glance_store"]["default_backend"] == next(store["id"] for store in computed if store["default"])
     store_sections = [name for name in conf.sections() if name not in ("DEFAULT", "glance_store")]
     assert store_sections == [store["id"] for store in computed]
-    secret = decode_secret(read_yaml(operator_dir(operator_run) / "secret-ceph-conf-files.yaml"))
-    mount_path = patch["spec"]["extraMounts"][0]["extraVol"][0]["mounts"][0]["mountPath"]
+    secret = decode_secret(read_yaml(operator_dir(operator_run) / f"secret-glance-ceph-files-{site}.yaml"))
+    (vol,) = [vol for vol in template["extraMounts"][0]["extraVol"] if vol["propagation"] == [site]]
+    (mount,) = vol["mounts"]
+    assert vol["volumes"] == [{"name": mount["name"], "secret": {"secretName": f"glance-ceph-files-{site}"}}]
+    mount_path = mount["mountPath"]
+    # Without a control plane to read, the files stay where the store map puts them.
+    assert mount_path == "/etc/ceph"
+    # The operator decides per API type (off for the external half of a split API).
+    assert "show_image_direct_url" not in conf["DEFAULT"]
     for store in computed:
         section = conf[store["id"]]
         # The store's own cluster conf, never another site's.
@@ -265,14 +276,14 @@ def test_custom_service_config_lists_the_computed_stores(operator_run, site):
         assert keyring_path.rsplit("/", 1)[1] in secret
 
 
-def test_per_site_secrets_hold_only_the_site_files(operator_per_site_run, keys):
-    directory = operator_dir(operator_per_site_run)
-    patch = operator_patch(operator_per_site_run)
-    vols = patch["spec"]["extraMounts"][0]["extraVol"]
+def test_per_site_secrets_hold_only_the_site_files(operator_run, keys):
+    directory = operator_dir(operator_run)
+    patch = operator_patch(operator_run)
+    vols = patch["spec"]["glance"]["template"]["extraMounts"][0]["extraVol"]
     assert {vol["propagation"][0]: vol["volumes"][0]["secret"]["secretName"] for vol in vols} == {
-        site: f"ceph-conf-files-{site}" for site in SITE_NAMES}
+        site: f"glance-ceph-files-{site}" for site in SITE_NAMES}
     for site in SITE_NAMES:
-        files = decode_secret(read_yaml(directory / f"secret-ceph-conf-files-{site}.yaml"))
+        files = decode_secret(read_yaml(directory / f"secret-glance-ceph-files-{site}.yaml"))
         clusters = [store["cluster"] for store in glance_store_map(SITES, site)]
         assert set(files) == {f"{name}.conf" for name in clusters} | {f"{name}.client.glance.keyring" for name in clusters}
         others = set(SITE_NAMES) - set(clusters)
@@ -290,8 +301,10 @@ def test_helm_overrides_match_the_store_map(helm_run, keys, site):
     glance = overrides["conf"]["glance"]
     assert overrides["storage"] == "rbd"
     assert glance["DEFAULT"]["enabled_backends"] == ",".join(f"{store['id']}:rbd" for store in computed)
-    assert glance["DEFAULT"]["show_image_direct_url"] == "True"
+    # The chart's one API serves the public endpoint too.
+    assert glance["DEFAULT"]["show_image_direct_url"] == "False"
     assert glance["glance_store"]["default_backend"] == site
+    assert overrides["ceph_client"]["configmap"] == configmap["metadata"]["name"] == f"glance-{site}-ceph-etc"
     assert secret["key"] == keys[site]
     assert ini(configmap["data"]["ceph.conf"])["global"]["fsid"] == FSID[site]
     mounts = {mount["mountPath"]: mount for mount in overrides["pod"]["mounts"]["glance_api"]["glance_api"]["volumeMounts"]}
@@ -318,7 +331,7 @@ def test_helm_overrides_use_chart_keys(helm_run, site):
     assert values["secrets"]["rbd"] == "images-rbd-keyring"
     assert "job_storage_init" in values["manifests"]
     assert "volumeMounts" in values["pod"]["mounts"]["glance_api"]["glance_api"]
-    assert {"rbd_store_user", "rbd_store_pool", "rbd_store_ceph_conf"} <= set(values["conf"]["glance"]["glance_store"])
+    assert {"rbd_store_user", "rbd_store_pool", "rbd_store_ceph_conf"} <= set(values["conf"]["glance"]["rbd"])
 
 
 def test_helm_overrides_invalid_key_is_named(helm_run):
@@ -344,13 +357,13 @@ def test_role_checks_overrides_against_chart(run_role, tmp_path):
     assert "has no manifests.job_storage_init" in run.output
 
 
-def test_helm_renamed_objects_are_warned(run_role):
-    run = run_role("openstack_helm", role_vars={"helm_configmap": "glance-ceph-etc"}, extra={"k8s_test_helm_sites": ["dcn0"]})
+def test_helm_given_names(run_role):
+    run = run_role("openstack_helm", role_vars={"helm_configmap": "edge-a-ceph"}, extra={"k8s_test_helm_sites": ["dcn0"]})
     assert run.rc == 0, run.output
-    assert "[WARNING]" in run.output and "replaces the chart's own name 'ceph-etc'" in run.output
     overrides = read_yaml(run.output_dir / "dcn0" / "glance-overrides.yaml")
-    assert overrides["ceph_client"] == {"configmap": "glance-ceph-etc"}
-    assert (run.output_dir / "dcn0" / "configmap-glance-ceph-etc.yaml").is_file()
+    assert overrides["ceph_client"] == {"configmap": "edge-a-ceph"}
+    assert overrides["secrets"] == {"rbd": "glance-dcn0-rbd-keyring"}
+    assert (run.output_dir / "dcn0" / "configmap-edge-a-ceph.yaml").is_file()
 
 
 # ---------------------------------------------------------------------------

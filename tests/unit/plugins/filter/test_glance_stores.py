@@ -1,16 +1,18 @@
 # -*- coding: utf-8 -*-
-# Copyright: (c) 2026, edgestack maintainers
-# Apache License 2.0 (see galaxy.yml)
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Table-driven tests of the store-map filters (plugins/filter/glance_stores.py)."""
 
 from __future__ import annotations
 
 import base64
+import struct
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores import (
+    glance_store_clusters,
     FilterModule,
     glance_enabled_backends,
     glance_multistore_problems,
@@ -361,7 +363,8 @@ def test_store_sections_bad_import_methods():
 # ---------------------------------------------------------------------------
 # Role input consistency
 # ---------------------------------------------------------------------------
-KEY = base64.b64encode(bytes(range(28))).decode()
+# A CephX key as ceph-authtool --gen-print-key prints it: type 1 (AES), creation time, 16 secret bytes.
+KEY = base64.b64encode(struct.pack("<HIIH", 1, 1700000000, 0, 16) + bytes(range(16))).decode()
 CLUSTERS = [
     {"name": "dcn0", "fsid": "11111111-2222-3333-4444-555555555555", "mon_host": "[v2:192.0.2.30:3300,v1:192.0.2.30:6789]"},
     {"name": "central", "fsid": "aaaaaaaa-2222-3333-4444-555555555555", "mon_host": "192.0.2.10"},
@@ -457,5 +460,17 @@ def test_filter_module_exports():
         "glance_store_maps",
         "glance_enabled_backends",
         "glance_store_sections",
+        "glance_store_clusters",
         "glance_multistore_problems",
     }
+
+
+def test_store_clusters_are_the_preflight_input_of_the_rbd_stores():
+    stores = glance_store_map(THREE_SITES, "central", user="glance-edge", pool="glance-images", stores=[
+        {"id": "web", "type": "http"}])
+    assert glance_store_clusters(stores) == [
+        {"name": "central", "user": "glance-edge", "pool": "glance-images"},
+        {"name": "dcn0", "user": "glance-edge", "pool": "glance-images"},
+        {"name": "dcn1", "user": "glance-edge", "pool": "glance-images"},
+    ]
+    assert [c["name"] for c in glance_store_clusters(stores, exclude=["central"])] == ["dcn0", "dcn1"]

@@ -10,7 +10,7 @@ import pytest
 
 from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_api_settings import glance_api_settings
 from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores import glance_store_map
-from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import Ini, plan
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import Ini, merge_kept_stores, plan
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SITES = [{"name": "central", "type": "central"}, {"name": "dcn0", "type": "edge"}, {"name": "dcn1", "type": "edge"}]
@@ -126,6 +126,25 @@ def test_kept_store_of_an_unreachable_site_stays_as_it_was():
     assert ini.get("DEFAULT", "enabled_backends") == "central:rbd,dcn0:rbd,dcn1:rbd"
     assert ini.get("dcn1", "rbd_store_ceph_conf") == "/etc/ceph/dcn1.conf"
     assert actions == []
+
+
+def test_kept_store_in_the_middle_keeps_its_place_and_changes_nothing():
+    all_three = plan(lab_conf(), settings_for("central"))[0]
+    without_dcn0 = glance_api_settings(glance_store_map([SITES[0], SITES[2]], "central"))
+    text, actions = plan(all_three, without_dcn0, keep_stores=["dcn0"])[:2]
+    assert Ini(text).get("DEFAULT", "enabled_backends") == "central:rbd,dcn0:rbd,dcn1:rbd"
+    assert actions == []
+    assert text == all_three
+
+
+@pytest.mark.parametrize("old, new, keep, expected", [
+    ("central:rbd,dcn0:rbd,dcn1:rbd", "central:rbd,dcn1:rbd", ["dcn0"], "central:rbd,dcn0:rbd,dcn1:rbd"),
+    ("dcn0:rbd,central:rbd", "central:rbd", ["dcn0"], "dcn0:rbd,central:rbd"),
+    ("central:rbd,dcn0:rbd,dcn1:rbd", "central:rbd", ["dcn1", "dcn0"], "central:rbd,dcn0:rbd,dcn1:rbd"),
+    ("central:rbd,dcn0:rbd", "central:rbd,dcn2:rbd", ["dcn0"], "central:rbd,dcn0:rbd,dcn2:rbd"),
+])
+def test_merge_kept_stores_keeps_the_old_order(old, new, keep, expected):
+    assert merge_kept_stores(old, new, keep) == expected
 
 
 def test_kept_store_that_the_file_lacks_is_not_added():

@@ -104,11 +104,12 @@ def test_swift_reference_file_is_what_glance_store_reads():
     assert dict(parser["swift"]) == SWIFT_AUTH
 
 
-def test_store_map_names_the_variable_of_a_bad_store():
+def test_store_map_names_the_explicit_store_of_a_bad_store():
+    # Explicit stores come after the computed ones: the message names the explicit one by its index.
     with pytest.raises(Exception) as err:
-        glance_store_map(SITES, "central", stores=[{"id": "objects", "type": "s3", "options": {"s3_store_host": "x"}}],
-                         stores_name="edgestack_glance_stores (site central)")
-    assert "edgestack_glance_stores (site central)[0] (objects)" in str(err.value)
+        glance_store_map(SITES, "central", stores=[{"id": "objects", "type": "s3", "options": {"s3_store_host": "x"}}])
+    assert "stores[0] (objects): " in str(err.value)
+    assert "must be a URL" in str(err.value)
 
 
 def test_split_secrets():

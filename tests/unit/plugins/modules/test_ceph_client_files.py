@@ -62,6 +62,35 @@ def test_conf_text_is_the_delivered_form():
         'keyring = /etc/ceph/dcn0.$name.keyring\n' % (FSID['dcn0'], MON['dcn0']))
 
 
+TIMEOUTS = {'client_mount_timeout': 5, 'rados_osd_op_timeout': 60, 'rados_mon_op_timeout': 10}
+
+
+def test_conf_carries_the_client_options_sorted():
+    text = files.conf_content('dcn0', FSID['dcn0'], MON['dcn0'], '/etc/ceph', TIMEOUTS)
+    assert text.endswith('[client]\nkeyring = /etc/ceph/dcn0.$name.keyring\nclient_mount_timeout = 5\n'
+                         'rados_mon_op_timeout = 10\nrados_osd_op_timeout = 60\n')
+
+
+def test_new_client_options_rewrite_only_the_written_confs():
+    want = dict(desired([cluster('central'), cluster('dcn0')], local=['dcn0']), client_options=TIMEOUTS)
+    actions, problems = files.plan_directory(want, converged('central'), {'dcn0': (FSID['dcn0'], None)})
+    assert problems == []
+    # dcn0's conf is the local daemons' own: never written, whatever the options.
+    assert summary(actions) == [('central.conf', 'write'), ('dcn0.client.glance.keyring', 'write')]
+    conf = next(a for a in actions if a['file'] == 'central.conf')
+    assert 'client_mount_timeout = 5\n' in conf['content']
+
+
+@pytest.mark.parametrize('options, problem', [
+    ({'keyring': '/tmp/x'}, "'keyring' is not a client option"),
+    ({'Client Mount': 5}, "'Client Mount' is not a client option"),
+    ({'client_mount_timeout': '5\nkey = x'}, 'client_mount_timeout must be one plain value'),
+    ({'debug_ms': None}, 'debug_ms must be one plain value'),
+])
+def test_bad_client_options_are_refused(options, problem):
+    assert problem in '; '.join(files.client_option_problems(options))
+
+
 def test_empty_directory_gets_every_file():
     actions, problems = files.plan_directory(desired([cluster('central'), cluster('dcn0')]), {}, {})
     assert problems == []

@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""site_plan: the inventory's site plan and every problem of it (module_utils/_site_plan.py)."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _site_plan
+
+
+def site_plan(hostvars, groups, conf_dir=_site_plan.CONF_DIR):
+    """``{plan, problems}`` of the inventory (``hostvars`` and ``groups``)."""
+    if not hasattr(hostvars, '__getitem__') or not hasattr(groups, 'get'):
+        raise AnsibleFilterError('site_plan takes hostvars and groups: hostvars | edgestack.glance_ceph.site_plan(groups)')
+    return _site_plan.build(hostvars, groups, conf_dir=conf_dir)
+
+
+def site_plan_unavailable(plan, hostvars, fact='edgestack_ceph_converged'):
+    """The sites whose Ceph admin host did not set ``fact`` this run ([] when none did)."""
+    try:
+        admins = [entry.get('ceph_admin') for entry in plan['site'].values()]
+    except (KeyError, TypeError, AttributeError):
+        raise AnsibleFilterError('site_plan_unavailable takes the plan of site_plan (its plan key)') from None
+    converged = {}
+    for admin in admins:
+        if admin:
+            try:
+                converged[admin] = bool(hostvars[admin].get(fact))
+            except KeyError:
+                converged[admin] = False
+    return _site_plan.unavailable_sites(plan, converged)
+
+
+def site_plan_reachable_stores(stores, unavailable):
+    """The stores whose cluster is not among ``unavailable`` (stores of other types stay)."""
+    return _site_plan.reachable_stores(stores, unavailable)
+
+
+def site_plan_store_secrets(stores, explicit):
+    """The plan's ``stores`` with the secrets of the site's explicit stores (``edgestack_glance_stores``) put back."""
+    if not isinstance(stores, list):
+        raise AnsibleFilterError('site_plan_store_secrets takes a store list of the plan (plan.site[site].stores)')
+    return _site_plan.with_store_secrets(stores, explicit)
+
+
+def site_plan_summary(plan, hostvars):
+    """One line per site of the plan: what converged this run, and which hosts did not."""
+    facts = {}
+    for entry in plan['site'].values():
+        for group in ('ceph_admins', 'glance_api', 'glance_haproxy'):
+            for host in entry.get(group) or []:
+                if host in facts:
+                    continue
+                try:
+                    host_vars = hostvars[host]
+                except KeyError:
+                    facts[host] = set()
+                    continue
+                facts[host] = set(fact for _stage, _group, fact in _site_plan.STAGES if host_vars.get(fact))
+    return _site_plan.summary(plan, facts)
+
+
+class FilterModule:
+    """The site plan."""
+
+    def filters(self):
+        return {
+            'site_plan': site_plan,
+            'site_plan_unavailable': site_plan_unavailable,
+            'site_plan_reachable_stores': site_plan_reachable_stores,
+            'site_plan_summary': site_plan_summary,
+            'site_plan_store_secrets': site_plan_store_secrets,
+        }

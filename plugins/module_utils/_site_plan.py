@@ -1,0 +1,687 @@
+# -*- coding: utf-8 -*-
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The site plan: the whole inventory, read once, checked whole, as one model.
+
+``build(hostvars, groups)`` is a pure function of the inventory (every host's
+variables and the groups of every site overlay). It returns ``{plan,
+problems}``: ``problems`` lists every mistake of the inventory at once, each
+naming the ``edgestack_*`` variable an operator sets, the site and host it was
+read from, what is wrong and the fix; ``plan`` is the model the playbooks hand
+to the roles:
+
+  central            the central site's name (None without one)
+  sites              site names, central first, then the edges sorted
+  site[<name>]       type; hosts per role group; ceph_admin (the host acting
+                     for the site: its first host in ceph_admin); mon_addresses;
+                     vip, port; pools (ceph_pool entries) and pool_names (the
+                     present ones); glance {user, pool, caps, key_supplied};
+                     clients (edgestack_ceph_clients without their secrets) and
+                     delivered_clients; clusters (the DCN rule: the clusters
+                     whose conf and keyring the site's Glance hosts get);
+                     absent_clusters (the other sites); stores (the store map
+                     of the site's Glance API); backends [{name, address}]
+  host[<name>]       site, bind_address, acts_for (the site it is the Ceph
+                     admin host of, or None), local_clusters (the clusters whose
+                     daemons run there: their conf is never written)
+
+The plan never holds a key: a supplied key shows as ``key_supplied`` (and
+``secret_supplied`` for an extra client); the play reading a key hands it to
+the role from the host's own variables.
+
+Cost: one read of each host's variables and one pass over each site, so the
+time grows with the inventory (the central site's store map and cluster list
+have one entry per site), never with its square.
+
+This file is private to the collection: its interface may change.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _glance_stores
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _pool
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _store_options
+
+ROLE_GROUPS = ('ceph_admin', 'glance_api', 'glance_haproxy')
+DEFAULT_POOLS = [{'name': 'images', 'application': 'rbd', 'rbd_init': True}]
+DEFAULT_PORT = 9292
+CONF_DIR = '/etc/ceph'
+
+#: Site variables (set once per site, in the overlay's group vars) and their defaults.
+#: None: required.
+SITE_VARS = (
+    ('edgestack_site_type', None),
+    ('edgestack_ceph_mon_addresses', None),
+    ('edgestack_glance_vip', None),
+    ('edgestack_glance_port', DEFAULT_PORT),
+    ('edgestack_ceph_pools', DEFAULT_POOLS),
+    ('edgestack_ceph_clients', []),
+    ('edgestack_glance_ceph_user', 'glance'),
+    ('edgestack_glance_pool', 'images'),
+    ('edgestack_glance_ceph_key', ''),
+    ('edgestack_glance_stores', []),
+    ('edgestack_glance_image_conversion', True),
+    ('edgestack_glance_image_conversion_min_free_gib', 20),
+    ('edgestack_glance_show_image_direct_url', True),
+)
+#: Site variables whose value is secret: compared, never shown (stores may hold S3 or Swift keys).
+SECRET_SITE_VARS = ('edgestack_glance_ceph_key', 'edgestack_ceph_clients', 'edgestack_glance_stores')
+CLIENT_KEYS = ('name', 'state', 'caps', 'secret', 'deliver')
+_UNSET = object()
+
+
+class Problems(object):
+    """The problems of an inventory, in the order they were found."""
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, variable, what, fix, site=None, host=None):
+        where = []
+        if site:
+            where.append('site %s' % site)
+        if host:
+            where.append('host %s' % host)
+        message = '%s%s: %s: %s' % (variable, ' (%s)' % ', '.join(where) if where else '', what, fix)
+        self.items.append({'variable': variable, 'site': site, 'host': host, 'problem': what, 'fix': fix,
+                           'message': message})
+
+
+class Unreadable(object):
+    """A variable whose value could not be templated (it names something undefined)."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def __eq__(self, other):
+        return isinstance(other, Unreadable)
+
+    def __ne__(self, other):
+        return not self == other
+
+    __hash__ = None
+
+
+def _get(host_vars, key, default=_UNSET):
+    """One variable of a host (``hostvars[host]``), its default when unset."""
+    try:
+        return host_vars[key]
+    except KeyError:
+        return default
+    except Exception as exc:  # pylint: disable=broad-except
+        # A template inside the value names something undefined; never quote the value.
+        return Unreadable(str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+
+
+def _plain(value):
+    """A JSON-like copy of an inventory value (Ansible's lazy containers become dicts and lists)."""
+    if isinstance(value, Mapping):
+        return dict((k, _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+# --------------------------------------------------------------------------
+# Reading the inventory
+# --------------------------------------------------------------------------
+def _read_hosts(hostvars, groups, problems):
+    """{site: {hosts: [...], vars: {var: value}}} and {host: site}, from one read of each host."""
+    role_members = set()
+    for group in ROLE_GROUPS:
+        role_members.update(groups.get(group) or [])
+    sites = {}
+    host_site = {}
+    host_values = {}
+    for host in groups.get('all') or []:
+        try:
+            host_vars = hostvars[host]
+        except KeyError:
+            continue
+        name = _get(host_vars, 'edgestack_site')
+        if name is _UNSET or name is None:
+            if host in role_members:
+                groups_of = ', '.join(g for g in ROLE_GROUPS if host in (groups.get(g) or []))
+                problems.add('edgestack_site', 'the host is in %s but has no site' % groups_of,
+                             'add it to its site overlay (the site group, whose group vars set edgestack_site)',
+                             host=host)
+            continue
+        reason = _rules.site_name_problem(name)
+        if reason:
+            problems.add('edgestack_site', reason, 'name the site group and edgestack_site alike, with a valid name',
+                         host=host)
+            continue
+        name = str(name)
+        if host not in set(groups.get(name) or []):
+            problems.add('edgestack_site',
+                         'the host has edgestack_site %s but is not in the group %s' % (name, name),
+                         'two site overlays use the same site name, or the host is missing from its site group: '
+                         'give each overlay its own edgestack_site, equal to its site group name',
+                         site=name, host=host)
+            continue
+        site = sites.setdefault(name, {'hosts': [], 'values': {}})
+        site['hosts'].append(host)
+        host_site[host] = name
+        values = {}
+        for var, default in SITE_VARS:
+            values[var] = _get(host_vars, var, default)
+        values['edgestack_glance_bind_address'] = _get(host_vars, 'edgestack_glance_bind_address', None)
+        values['ansible_host'] = _get(host_vars, 'ansible_host', None)
+        for var, value in values.items():
+            if isinstance(value, Unreadable):
+                problems.add(var, 'cannot be read: %s' % value.reason,
+                             'define what its value refers to (a vault variable, another variable)',
+                             site=name, host=host)
+                values[var] = None if var in ('edgestack_glance_bind_address', 'ansible_host') else _UNSET
+        host_values[host] = values
+    return sites, host_site, host_values
+
+
+def _site_values(name, site, host_values, problems):
+    """The site variables, from its first host; a problem for each host that disagrees."""
+    first = site['hosts'][0]
+    values = dict((var, host_values[first][var]) for var, _default in SITE_VARS)
+    for host in site['hosts'][1:]:
+        for var, _default in SITE_VARS:
+            if host_values[host][var] != values[var]:
+                shown = '' if var in SECRET_SITE_VARS else ' (%r and %r)' % (
+                    _plain(values[var]), _plain(host_values[host][var]))
+                problems.add(var, 'hosts %s and %s of the site disagree%s' % (first, host, shown),
+                             "set it once, in the site's group vars, not per host", site=name, host=host)
+    return values, first
+
+
+# --------------------------------------------------------------------------
+# Checks of one site's values
+# --------------------------------------------------------------------------
+def _check_mons(name, host, value, problems):
+    var = 'edgestack_ceph_mon_addresses'
+    fix = "list the site's Ceph monitors, one plain IPv4/IPv6 address each"
+    if value is _UNSET or value is None:
+        problems.add(var, 'is not set', fix, site=name, host=host)
+        return []
+    if not _rules.is_list(value) or not value:
+        problems.add(var, 'must be a non-empty list of addresses, got %r' % (_plain(value),), fix,
+                     site=name, host=host)
+        return []
+    out = []
+    for index, entry in enumerate(value):
+        address, reason = _rules.mon_address_problem(entry)
+        if reason:
+            problems.add('%s[%d]' % (var, index), reason, 'fix the address', site=name, host=host)
+        elif address in out:
+            problems.add('%s[%d]' % (var, index), '%s is listed twice' % entry, 'list each monitor once',
+                         site=name, host=host)
+        else:
+            out.append(address)
+    return out
+
+
+def _check_type(value, kind):
+    if kind == 'int':
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == 'float':
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == 'bool':
+        return isinstance(value, bool)
+    if kind == 'str':
+        return isinstance(value, str)
+    return True
+
+
+_TYPE_WORDS = {'int': 'an integer', 'float': 'a number', 'bool': 'true or false', 'str': 'a string'}
+
+
+def _check_pools(name, host, value, problems):
+    """The site's pools as given (defaults applied), and the names of the present ones."""
+    var = 'edgestack_ceph_pools'
+    fix_list = 'give a list of pools, such as [{name: images, application: rbd, rbd_init: true}]'
+    if not _rules.is_list(value) or not value:
+        problems.add(var, 'must be a non-empty list of pools, got %r' % (_plain(value),), fix_list,
+                     site=name, host=host)
+        return [], []
+    spec = _pool.pool_argument_spec()
+    pools = []
+    good = True
+    seen = set()
+    for index, entry in enumerate(value):
+        where = '%s[%d]' % (var, index)
+        if not isinstance(entry, Mapping):
+            problems.add(where, 'must be a mapping with a name, got %r' % (_plain(entry),), fix_list,
+                         site=name, host=host)
+            good = False
+            continue
+        pool_name = entry.get('name')
+        reason = _rules.pool_name_problem(pool_name)
+        if reason:
+            problems.add(where + '.name', reason, 'rename the pool', site=name, host=host)
+            good = False
+        else:
+            where = '%s[%d] (%s)' % (var, index, pool_name)
+            if pool_name in seen:
+                problems.add(where, 'the pool is listed twice', 'merge the entries', site=name, host=host)
+                good = False
+            seen.add(pool_name)
+        unknown = sorted(str(k) for k in entry if k not in spec)
+        if unknown:
+            problems.add(where, 'has unknown keys %s' % ', '.join(unknown),
+                         'a pool takes %s' % ', '.join(sorted(spec)), site=name, host=host)
+            good = False
+        for key, opts in spec.items():
+            if key not in entry or entry[key] is None or key == 'name':
+                continue
+            item = entry[key]
+            if not _check_type(item, opts['type']):
+                problems.add('%s.%s' % (where, key), 'must be %s, got %r' % (_TYPE_WORDS[opts['type']], _plain(item)),
+                             'give %s' % _TYPE_WORDS[opts['type']], site=name, host=host)
+                good = False
+            elif opts.get('choices') and item not in opts['choices']:
+                problems.add('%s.%s' % (where, key), 'is %r' % (item,),
+                             'use one of %s' % ', '.join(opts['choices']), site=name, host=host)
+                good = False
+        if entry.get('state') == 'absent':
+            problems.add(where, 'has state absent, which would delete the pool and all its data',
+                         'site.yml never deletes a pool: remove the entry (delete a pool on purpose with the '
+                         'ceph_pool module and allow_delete: true)', site=name, host=host)
+            good = False
+        pools.append(_plain(entry))
+    if good:
+        try:
+            _pool.desired_pools(pools)
+        except _pool.PoolSpecError as exc:
+            problems.add(var, str(exc), 'fix the pool entry', site=name, host=host)
+    names = [p.get('name') for p in pools if isinstance(p, Mapping) and p.get('state', 'present') == 'present']
+    return pools, names
+
+
+def _check_clients(name, host, value, pool_names, glance_user, problems):
+    """The site's extra clients without their secrets."""
+    var = 'edgestack_ceph_clients'
+    if value is None:
+        value = []
+    if not _rules.is_list(value):
+        problems.add(var, 'must be a list of clients, got %s' % type(value).__name__,
+                     'give [{name: client.<id>, caps: {...}}] or []', site=name, host=host)
+        return []
+    out = []
+    seen = set()
+    for index, client in enumerate(value):
+        where = '%s[%d]' % (var, index)
+        if not isinstance(client, Mapping):
+            problems.add(where, 'must be a mapping {name: client.<id>, caps: {...}}', 'fix the entry',
+                         site=name, host=host)
+            continue
+        client_name = client.get('name')
+        reason = _rules.client_name_problem(client_name)
+        if reason:
+            problems.add(where + '.name', reason, 'name the client client.<id>', site=name, host=host)
+            continue
+        where = '%s[%d] (%s)' % (var, index, client_name)
+        unknown = sorted(str(k) for k in client if k not in CLIENT_KEYS)
+        if unknown:
+            problems.add(where, 'has unknown keys %s' % ', '.join(unknown),
+                         'a client takes %s' % ', '.join(CLIENT_KEYS), site=name, host=host)
+        if client_name == 'client.%s' % glance_user:
+            problems.add(where, "is Glance's own client on this site",
+                         'drop it: edgestack_glance_ceph_user and edgestack_glance_pool give its caps',
+                         site=name, host=host)
+            continue
+        if client_name in seen:
+            problems.add(where, 'is declared twice', 'declare each client once', site=name, host=host)
+            continue
+        seen.add(client_name)
+        state = client.get('state', 'present')
+        deliver = client.get('deliver', False)
+        if state not in ('present', 'absent'):
+            problems.add(where + '.state', 'is %r' % (state,), 'use present or absent', site=name, host=host)
+        if not isinstance(deliver, bool):
+            problems.add(where + '.deliver', 'must be true or false, got %r' % (_plain(deliver),),
+                         'give true to deliver its keyring to the Glance hosts', site=name, host=host)
+        elif deliver and state == 'absent':
+            problems.add(where, 'is absent and delivered', 'drop deliver', site=name, host=host)
+        secret = client.get('secret')
+        if secret is not None and _rules.cephx_key_problem(secret):
+            problems.add(where + '.secret', _rules.cephx_key_problem(secret), 'or leave it unset',
+                         site=name, host=host)
+        caps = client.get('caps')
+        if caps is not None and state == 'present':
+            for reason in _rules.caps_problems(caps):
+                problems.add(where, reason, 'fix the caps', site=name, host=host)
+            if isinstance(caps, Mapping):
+                for cap_type, cap in caps.items():
+                    if not isinstance(cap, str):
+                        continue
+                    for pool in _rules.cap_pools(cap):
+                        if pool not in pool_names:
+                            problems.add('%s.caps.%s' % (where, cap_type),
+                                         'names pool %s, which the site does not declare' % pool,
+                                         'add the pool to edgestack_ceph_pools or fix the caps', site=name,
+                                         host=host)
+        entry = dict((k, _plain(v)) for k, v in client.items() if k != 'secret')
+        entry['secret_supplied'] = secret is not None
+        out.append(entry)
+    return out
+
+
+def _check_site(name, values, first, problems):
+    """Check one site's values; return the site's plan entry (without the cross-site parts)."""
+    site_type = values['edgestack_site_type']
+    if site_type not in _rules.SITE_TYPES:
+        problems.add('edgestack_site_type', 'is %r' % (_plain(site_type) if site_type is not _UNSET else None,),
+                     'set central on one site and edge on the others', site=name, host=first)
+        site_type = None
+    mons = _check_mons(name, first, values['edgestack_ceph_mon_addresses'], problems)
+    vip = values['edgestack_glance_vip']
+    if vip is _UNSET or vip is None:
+        problems.add('edgestack_glance_vip', 'is not set', "give the site's Glance address (HAProxy's VIP)",
+                     site=name, host=first)
+        vip = None
+    else:
+        reason = _rules.vip_problem(vip)
+        if reason:
+            problems.add('edgestack_glance_vip', reason, "give the site's Glance VIP", site=name, host=first)
+    port = _rules.port_value(values['edgestack_glance_port'])
+    if port is None:
+        problems.add('edgestack_glance_port', _rules.port_problem(values['edgestack_glance_port']),
+                     'give the Glance API port (default 9292)', site=name, host=first)
+    pools, pool_names = _check_pools(name, first, values['edgestack_ceph_pools'], problems)
+    user = values['edgestack_glance_ceph_user']
+    reason = _rules.ceph_user_problem(user)
+    if reason:
+        problems.add('edgestack_glance_ceph_user', reason, "give Glance's CephX id, such as glance",
+                     site=name, host=first)
+    glance_pool = values['edgestack_glance_pool']
+    reason = _rules.pool_name_problem(glance_pool)
+    if reason:
+        problems.add('edgestack_glance_pool', reason, 'name the pool Glance stores images in', site=name, host=first)
+    elif pool_names and glance_pool not in pool_names:
+        problems.add('edgestack_glance_pool', 'pool %s is not among the pools of edgestack_ceph_pools (%s)'
+                     % (glance_pool, ', '.join(str(p) for p in pool_names)),
+                     'add {name: %s, application: rbd, rbd_init: true} to edgestack_ceph_pools, or point '
+                     'edgestack_glance_pool at one of its pools' % glance_pool, site=name, host=first)
+    key = values['edgestack_glance_ceph_key']
+    if key not in (None, ''):
+        reason = _rules.cephx_key_problem(key)
+        if reason:
+            problems.add('edgestack_glance_ceph_key', reason,
+                         'or leave it unset so the cluster generates one', site=name, host=first)
+    clients = _check_clients(name, first, values['edgestack_ceph_clients'], pool_names,
+                             user if isinstance(user, str) else '', problems)
+    conversion = values['edgestack_glance_image_conversion']
+    if conversion is _UNSET:
+        conversion = True
+    elif not isinstance(conversion, bool):
+        problems.add('edgestack_glance_image_conversion', 'must be true or false, got %r' % (_plain(conversion),),
+                     'set true (convert imported images to raw where the default store is RBD) or false',
+                     site=name, host=first)
+        conversion = True
+    min_free = values['edgestack_glance_image_conversion_min_free_gib']
+    if min_free is _UNSET:
+        min_free = 20
+    elif not _check_type(min_free, 'int') or min_free < 0:
+        problems.add('edgestack_glance_image_conversion_min_free_gib',
+                     'must be a whole number of GiB (0 or more), got %r' % (_plain(min_free),),
+                     'give the free space the staging directory needs, such as 20', site=name, host=first)
+        min_free = 20
+    direct_url = values['edgestack_glance_show_image_direct_url']
+    if direct_url is _UNSET:
+        direct_url = True
+    elif not isinstance(direct_url, bool):
+        problems.add('edgestack_glance_show_image_direct_url', 'must be true or false, got %r' % (_plain(direct_url),),
+                     'set true (RBD copy-on-write clones need it) or false (required with an S3 store)',
+                     site=name, host=first)
+        direct_url = True
+    return {
+        'name': name,
+        'type': site_type,
+        'mon_addresses': mons,
+        'vip': vip if isinstance(vip, str) else None,
+        'port': port or DEFAULT_PORT,
+        'pools': pools,
+        'pool_names': pool_names,
+        'glance': {
+            'user': user if isinstance(user, str) else 'glance',
+            'pool': glance_pool if isinstance(glance_pool, str) else 'images',
+            'caps': _rules.glance_caps(glance_pool if isinstance(glance_pool, str) else 'images'),
+            'key_supplied': key not in (None, ''),
+            'image_conversion': conversion,
+            'image_conversion_min_free_gib': min_free,
+            'show_image_direct_url': direct_url,
+        },
+        'clients': clients,
+        'delivered_clients': [c['name'] for c in clients
+                              if c.get('deliver') is True and c.get('state', 'present') == 'present'],
+    }
+
+
+# --------------------------------------------------------------------------
+# The plan
+# --------------------------------------------------------------------------
+def build(hostvars, groups, conf_dir=CONF_DIR):
+    """``{plan, problems}`` of an inventory; see the module's docstring."""
+    problems = Problems()
+    groups = groups or {}
+    sites_read, host_site, host_values = _read_hosts(hostvars, groups, problems)
+
+    # A host in one site only: every host of a site group must name that site.
+    for name in sites_read:
+        for host in groups.get(name) or []:
+            other = host_site.get(host)
+            if other is not None and other != name:
+                problems.add('edgestack_site', 'the host is in the groups of sites %s and %s' % (other, name),
+                             'put the host in one site overlay only', site=other, host=host)
+
+    if not sites_read:
+        problems.add('edgestack_site', 'no host of the inventory sets it',
+                     'give each site overlay group vars with edgestack_site and edgestack_site_type '
+                     '(see inventories/example/)')
+    members = dict((group, set(groups.get(group) or [])) for group in ROLE_GROUPS)
+
+    site = {}
+    host_plan = {}
+    for name in sorted(sites_read):
+        read = sites_read[name]
+        values, first = _site_values(name, read, host_values, problems)
+        entry = _check_site(name, values, first, problems)
+        entry['hosts'] = list(read['hosts'])
+        for group in ROLE_GROUPS:
+            entry[group + '_hosts'] = [h for h in read['hosts'] if h in members[group]]
+        entry['glance_api'] = entry.pop('glance_api_hosts')
+        entry['glance_haproxy'] = entry.pop('glance_haproxy_hosts')
+        entry['ceph_admins'] = entry.pop('ceph_admin_hosts')
+        entry['ceph_admin'] = entry['ceph_admins'][0] if entry['ceph_admins'] else None
+        if not entry['ceph_admins']:
+            problems.add('ceph_admin', 'the site has no host in group ceph_admin',
+                         "put the site's Ceph admin host in group ceph_admin in the site overlay", site=name,
+                         host=first)
+        if not entry['glance_api']:
+            problems.add('glance_api', 'the site has no host in group glance_api',
+                         "put the site's glance-api hosts in group glance_api in the site overlay", site=name,
+                         host=first)
+        backends = []
+        for host in entry['glance_api']:
+            bind = host_values[host]['edgestack_glance_bind_address']
+            if bind is not None and bind is not _UNSET:
+                reason = _rules.host_address_problem(bind)
+                if reason:
+                    problems.add('edgestack_glance_bind_address', reason,
+                                 'give the address glance-api listens on', site=name, host=host)
+            else:
+                bind = None
+            address = bind or host_values[host]['ansible_host'] or host
+            backends.append({'name': host, 'address': _plain(address)})
+        entry['backends'] = backends
+        _values_for_stores = values['edgestack_glance_stores']
+        entry['_explicit_stores'] = [] if _values_for_stores is None else _values_for_stores
+        site[name] = entry
+        for host in read['hosts']:
+            bind = next((b['address'] for b in backends if b['name'] == host), None)
+            url = 'http://%s:%d' % ('[%s]' % bind if bind and ':' in bind else bind, entry['port']) if bind else None
+            host_plan[host] = {
+                'site': name,
+                'bind_address': bind,
+                # Glance hands work between a site's API hosts through this URL; one host needs none.
+                'self_reference_url': url if url and len(entry['glance_api']) > 1 else '',
+                'healthcheck_url': url + '/healthcheck' if url else None,
+                'acts_for': name if host == entry['ceph_admin'] else None,
+                'local_clusters': [name] if host in members['ceph_admin'] else [],
+            }
+
+    # Across sites: one central, unique monitors, VIPs and host addresses.
+    centrals = [n for n in sorted(site) if site[n]['type'] == 'central']
+    # No central site is an edge-only run (one edge overlay alone): its Ceph plays
+    # work on their own and leave central's files on its hosts as they are.
+    if len(centrals) > 1:
+        problems.add('edgestack_site_type', 'the inventory has %d central sites (%s)'
+                     % (len(centrals), ', '.join(centrals)),
+                     'set edgestack_site_type: edge on all but one site', site=', '.join(centrals))
+    central = centrals[0] if len(centrals) == 1 else None
+    edges = [n for n in sorted(site) if site[n]['type'] == 'edge']
+
+    mon_owner = {}
+    vip_owner = {}
+    for name in sorted(site):
+        entry = site[name]
+        for address in entry['mon_addresses']:
+            if address in mon_owner:
+                problems.add('edgestack_ceph_mon_addresses', 'monitor %s is also listed by site %s'
+                             % (address, mon_owner[address]),
+                             'each site has its own cluster: list only its own monitors', site=name,
+                             host=entry['hosts'][0])
+            else:
+                mon_owner[address] = name
+        if entry['vip']:
+            if entry['vip'] in vip_owner:
+                problems.add('edgestack_glance_vip', 'VIP %s is also the VIP of site %s'
+                             % (entry['vip'], vip_owner[entry['vip']]),
+                             'give each site its own Glance VIP', site=name, host=entry['hosts'][0])
+            else:
+                vip_owner[entry['vip']] = name
+    address_owner = {}
+    for host in groups.get('all') or []:
+        if host not in host_site:
+            continue
+        values = host_values[host]
+        for var in ('ansible_host', 'edgestack_glance_bind_address'):
+            address = values.get(var)
+            if address is None or address is _UNSET or not isinstance(address, str):
+                continue
+            owner = address_owner.setdefault(address, host)
+            if owner != host:
+                problems.add(var, 'address %s is also the address of host %s' % (address, owner),
+                             'give each host its own address', site=host_site[host], host=host)
+            if address in vip_owner:
+                problems.add(var, 'address %s is the Glance VIP of site %s' % (address, vip_owner[address]),
+                             'the VIP belongs to HAProxy: give the host its own address, or the site another VIP',
+                             site=host_site[host], host=host)
+
+    # Clusters (the DCN rule) and store maps.
+    site_types = dict((n, site[n]['type']) for n in site)
+    glance_of = dict((n, {'user': site[n]['glance']['user'], 'pool': site[n]['glance']['pool']}) for n in site)
+    all_names = ([central] if central else []) + edges
+    for name in sorted(site):
+        entry = site[name]
+        explicit = entry.pop('_explicit_stores')
+        if central is None or entry['type'] is None:
+            entry['clusters'] = [name]
+            entry['stores'] = []
+        else:
+            entry['clusters'] = list(all_names) if name == central else [name, central]
+            if not _rules.is_list(explicit):
+                problems.add('edgestack_glance_stores', 'must be a list of stores, got %s' % type(explicit).__name__,
+                             'give a list of {id, ...} or []', site=name, host=entry['hosts'][0])
+                explicit = []
+            try:
+                entry['stores'] = _glance_stores.site_store_map(
+                    name, site_types, central, edges, conf_dir=conf_dir, stores=_plain(explicit),
+                    clusters=glance_of)
+            except _glance_stores.StoreError as exc:
+                problems.add('edgestack_glance_stores', str(exc), 'fix the explicit store', site=name,
+                             host=entry['hosts'][0])
+                entry['stores'] = []
+            reason = _store_options.direct_url_problem(entry['stores'], entry['glance']['show_image_direct_url'])
+            if reason:
+                problems.add('edgestack_glance_show_image_direct_url', reason,
+                             'set it to false for this site (Nova and Cinder then copy RBD images instead of '
+                             "cloning them), or keep the site's images off S3", site=name, host=entry['hosts'][0])
+            # The plan holds no secret: the stores' keys stay in the overlay (with_store_secrets).
+            entry['stores'] = [_store_options.without_secrets(store) for store in entry['stores']]
+            for store in entry['stores']:
+                if store.get('type') == 'rbd' and store.get('cluster') in site and store['cluster'] not in \
+                        entry['clusters']:
+                    entry['clusters'].append(store['cluster'])
+        clusters = set(entry['clusters'])
+        entry['absent_clusters'] = [n for n in all_names if n not in clusters]
+    for host, hplan in host_plan.items():
+        entry = site[hplan['site']]
+        hplan['local_clusters'] = [c for c in hplan['local_clusters'] if c in entry['clusters']]
+
+    plan = {
+        'central': central,
+        'sites': all_names + sorted(n for n in site if n not in all_names),
+        'site': site,
+        'host': host_plan,
+    }
+    return {'plan': plan, 'problems': problems.items}
+
+
+def unavailable_sites(plan, converged):
+    """The sites whose Ceph admin host did not converge this run.
+
+    ``converged`` maps the name of each Ceph admin host to whether it set its
+    converged fact. When no admin host did, the Ceph plays did not run (a
+    playbook run on its own): no site counts as unavailable.
+    """
+    admins = [(name, entry.get('ceph_admin')) for name, entry in plan['site'].items()]
+    if not any(converged.get(admin) for _name, admin in admins if admin):
+        return []
+    return sorted(name for name, admin in admins if admin and not converged.get(admin))
+
+
+def with_store_secrets(stores, explicit):
+    """The plan's ``stores`` with the secrets of the site's explicit stores put back (by store id)."""
+    by_id = {}
+    if _rules.is_list(explicit):
+        by_id = dict((e.get('id'), e) for e in explicit if isinstance(e, Mapping) and e.get('id'))
+    return [_store_options.with_secrets(store, by_id.get(store.get('id'))) for store in stores]
+
+
+def reachable_stores(stores, unavailable):
+    """The stores whose cluster is not unavailable (stores of other types stay)."""
+    down = set(unavailable or [])
+    return [copy.deepcopy(s) for s in stores if s.get('type') != 'rbd' or s.get('cluster') not in down]
+
+
+#: What each stage of a run records, on which hosts of a site.
+STAGES = (
+    ('ceph', 'ceph_admins', 'edgestack_ceph_converged'),
+    ('glance', 'glance_api', 'edgestack_glance_converged'),
+    ('haproxy', 'glance_haproxy', 'edgestack_haproxy_converged'),
+    ('verified', 'glance_haproxy', 'edgestack_verified'),
+)
+
+
+def summary(plan, facts):
+    """One line per site: what converged this run and which hosts did not.
+
+    ``facts`` maps a host to the set of the stage facts it set this run.
+    """
+    lines = []
+    for name in plan['sites']:
+        entry = plan['site'][name]
+        missing = []
+        for stage, group, fact in STAGES:
+            behind = [h for h in entry.get(group) or [] if fact not in facts.get(h, ())]
+            if behind:
+                missing.append('%s: %s' % (stage, ', '.join(behind)))
+        if missing:
+            lines.append('%s (%s): INCOMPLETE - %s' % (name, entry['type'], '; '.join(missing)))
+        else:
+            lines.append('%s (%s): ok - %s' % (name, entry['type'], ', '.join(stage[0] for stage in STAGES)))
+    return lines

@@ -1,0 +1,49 @@
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The site_plan filters: what the playbooks call on hostvars."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.edgestack.glance_ceph.plugins.filter.site_plan import (
+    FilterModule, site_plan, site_plan_reachable_stores, site_plan_summary, site_plan_unavailable)
+
+
+def inventory():
+    common = {"edgestack_site": "central", "edgestack_site_type": "central",
+              "edgestack_ceph_mon_addresses": ["192.0.2.10"], "edgestack_glance_vip": "192.0.2.9"}
+    edge = {"edgestack_site": "dcn0", "edgestack_site_type": "edge",
+            "edgestack_ceph_mon_addresses": ["198.51.100.10"], "edgestack_glance_vip": "198.51.100.9"}
+    hostvars = {"c-ceph": dict(common, ansible_host="192.0.2.10"), "c-g0": dict(common, ansible_host="192.0.2.11"),
+                "c-lb": dict(common, ansible_host="192.0.2.13"), "e0": dict(edge, ansible_host="198.51.100.10")}
+    groups = {"all": list(hostvars), "central": ["c-ceph", "c-g0", "c-lb"], "dcn0": ["e0"],
+              "ceph_admin": ["c-ceph", "e0"], "glance_api": ["c-g0", "e0"], "glance_haproxy": ["c-lb", "e0"]}
+    return hostvars, groups
+
+
+def test_filters_are_registered():
+    assert set(FilterModule().filters()) == {"site_plan", "site_plan_unavailable", "site_plan_reachable_stores",
+                                             "site_plan_summary", "site_plan_store_secrets"}
+
+
+def test_plan_unavailable_and_summary_through_the_filters():
+    hostvars, groups = inventory()
+    planned = site_plan(hostvars, groups)
+    assert planned["problems"] == []
+    plan = planned["plan"]
+    assert site_plan_unavailable(plan, hostvars) == []
+    hostvars["c-ceph"]["edgestack_ceph_converged"] = True
+    assert site_plan_unavailable(plan, hostvars) == ["dcn0"]
+    assert [s["id"] for s in site_plan_reachable_stores(plan["site"]["central"]["stores"], ["dcn0"])] == ["central"]
+    lines = site_plan_summary(plan, hostvars)
+    assert lines[0].startswith("central (central): INCOMPLETE - glance: c-g0; haproxy: c-lb")
+    assert lines[1].startswith("dcn0 (edge): INCOMPLETE - ceph: e0")
+
+
+def test_wrong_inputs_are_refused():
+    with pytest.raises(AnsibleFilterError, match="takes hostvars and groups"):
+        site_plan({}, [])
+    with pytest.raises(AnsibleFilterError, match="takes the plan"):
+        site_plan_unavailable({"nope": 1}, {})
