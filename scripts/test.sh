@@ -61,7 +61,9 @@ expected=$((expected + 5))  # the static stream's layers, counted in its own she
 #   A  the Ceph module tests: they touch only pools and clients named it-* on
 #      two Ceph hosts, so they start as soon as the lab is up, beside molecule's
 #      converge, idempotence and verify, and beside B;
-#   B  every other test file (roles, site.yml, HAProxy, images);
+#   B  every other test file (roles, site.yml, HAProxy, images, image conversion
+#      and the object gateway's stores: these rewrite central's glance-api.conf
+#      and restart it, so they cannot run beside B's other files);
 #   C  tests that change the lab itself (its health, an edge site down, a site
 #      added), after A and B.
 it_a=(tests/integration/test_ceph_pool.py tests/integration/test_ceph_auth.py tests/integration/test_auth_leak.py)
