@@ -244,7 +244,10 @@ def write_file(module, path, content, group):
         os.fchmod(fd, 0o640)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(content)
-        module.atomic_move(tmp, path)
+        # A rename in the same directory keeps the temporary file's owner and mode: the file
+        # is never readable by others, not even for a moment (atomic_move gives a new file
+        # the default mode first).
+        os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -319,8 +319,8 @@ CASES = [
         id="store-unknown-option",
     ),
     pytest.param(
-        {"dcn0": {"edgestack_glance_stores": [{"id": "swift", "type": "swift", "auth": {"auth_address": "http://x/",
-                                                                                          "user": "a:b"}}]}},
+        {"dcn0": {"edgestack_glance_stores": [
+            {"id": "swift", "type": "swift", "auth": {"auth_address": "http://x/", "user": "a:b"}}]}},
         "stores[0] (swift): auth needs ['key']",
         id="store-swift-key",
     ),
@@ -367,8 +367,8 @@ def test_each_mistake_names_the_variable_site_host_and_fix(edge_extra, expected)
 
 
 def test_conversion_settings_reach_the_plan():
-    hostvars, groups = generated(1, edge_extra={"dcn0": {"edgestack_glance_image_conversion": False,
-                                                        "edgestack_glance_image_conversion_min_free_gib": 5}})
+    dcn0 = {"edgestack_glance_image_conversion": False, "edgestack_glance_image_conversion_min_free_gib": 5}
+    hostvars, groups = generated(1, edge_extra={"dcn0": dcn0})
     result = _site_plan.build(hostvars, groups)
     assert messages(result) == []
     glance = {name: entry["glance"] for name, entry in result["plan"]["site"].items()}
