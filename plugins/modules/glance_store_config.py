@@ -178,7 +178,8 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import Ini, plan, store_types
-from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import store_problems
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import (
+    direct_url_problem, store_problems)
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_probe import (
     probe_s3, probe_swift, read_swift_reference, swift_reference_from_text)
 
@@ -276,6 +277,13 @@ def check_stores(text, settings, probe, files=None):
             problem = auth if isinstance(auth, str) else probe_swift(auth)
         if problem:
             problems.append(f"store {store_id} ({store_type}): {problem}")
+    ini = Ini(text)
+    shown = (ini.get("DEFAULT", "show_image_direct_url") or "false").strip().lower() == "true"
+    stores = [{"id": store_id, "type": store_type}
+              for store_id, store_type in store_types(ini.get("DEFAULT", "enabled_backends"))]
+    problem = direct_url_problem(stores, shown)
+    if problem:
+        problems.append(f"show_image_direct_url {problem}")
     return problems
 
 

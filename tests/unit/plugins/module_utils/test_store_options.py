@@ -116,3 +116,19 @@ def test_split_secrets():
     public, secrets = split_secrets({"o": {"s3_store_bucket": "b", "s3_store_secret_key": "s"}, "c": {"x": "1"}})
     assert public == {"o": {"s3_store_bucket": "b"}, "c": {"x": "1"}}
     assert secrets == {"o": {"s3_store_secret_key": "s"}}
+
+
+def test_s3_stores_refused_while_glance_shows_image_locations():
+    from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import direct_url_problem
+    from ansible_collections.edgestack.glance_ceph.plugins.modules.glance_store_config import check_stores
+    stores = [{"id": "central", "type": "rbd"}, {"id": "objects", "type": "s3"}]
+    assert "S3 stores (objects)" in direct_url_problem(stores, True)
+    assert direct_url_problem(stores, False) is None
+    assert direct_url_problem(stores[:1], True) is None
+    text = ("[DEFAULT]\nenabled_backends = central:rbd, objects:s3\nshow_image_direct_url = True\n"
+            "[objects]\ns3_store_host = http://192.0.2.20:8080\ns3_store_bucket = b\n"
+            "s3_store_access_key = a\ns3_store_secret_key = s\n")
+    settings = {"DEFAULT": {}, "objects": {}}
+    (problem,) = check_stores(text, settings, probe=False)
+    assert problem.startswith("show_image_direct_url is true while the site has S3 stores (objects)")
+    assert check_stores(text.replace("= True", "= False"), settings, probe=False) == []
