@@ -20,6 +20,7 @@ import stat
 import tempfile
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 #: First line of every file the collection writes into a Ceph client directory.
@@ -30,7 +31,7 @@ ENTITY_RE = _rules.ENTITY_RE
 CLUSTER_RE = _rules.NAME_RE
 
 
-class FileError(ValueError):
+class FileError(_lifecycle.EdgestackModuleError, ValueError):
     """The request is invalid, or would change a file the collection does not own."""
 
 
