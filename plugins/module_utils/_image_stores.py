@@ -47,6 +47,8 @@ import json
 import re
 import time
 
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
+
 # Per-store plan actions.
 PRESENT = 'present'
 COPY = 'copy'
@@ -85,7 +87,7 @@ GET_RETRIES = 3
 RETRIABLE_STATUS = (502, 503, 504)
 
 
-class ImageStoresError(Exception):
+class ImageStoresError(_lifecycle.EdgestackModuleError):
     """A failure talking to Glance, or a request that cannot be met.
 
     ``url``, ``status`` and ``body`` describe the HTTP exchange when there
@@ -93,19 +95,10 @@ class ImageStoresError(Exception):
     """
 
     def __init__(self, msg, url=None, status=None, body=None):
-        super(ImageStoresError, self).__init__(msg)
-        self.msg = msg
+        super(ImageStoresError, self).__init__(msg, url=url, status=status, body=body)
         self.url = url
         self.status = status
         self.body = body
-
-    def fail_kwargs(self):
-        result = dict(msg=self.msg)
-        for name in ('url', 'status', 'body'):
-            value = getattr(self, name)
-            if value is not None:
-                result[name] = value
-        return result
 
 
 # --------------------------------------------------------------------------
@@ -240,16 +233,16 @@ def desired_images(images):
     return result
 
 
-class Plan(object):
+class Plan(_lifecycle.Plan):
     """Per image, per target store: the action and why; plus the import requests."""
 
     def __init__(self, central, catalog, types_known):
+        super(Plan, self).__init__()
         self.central = central
         self.catalog = catalog
         self.types_known = types_known
         self.images = []      # entries, in request order
         self.targets = []     # the target stores
-        self.warnings = []
 
     @property
     def errors(self):
@@ -275,10 +268,6 @@ class Plan(object):
     def pending(self):
         """Entries with a store still to copy or to wait for."""
         return [e for e in self.images if any(i['action'] in (COPY, WAIT) for i in e['stores'].values())]
-
-    @property
-    def changed(self):
-        return bool(self.copies)
 
 
 def entry_label(entry):
@@ -344,6 +333,8 @@ def plan(images, stores, catalog, central=None, types_known=True, endpoint=None)
         for store in stores:
             entry['stores'][store] = _plan_store(entry, have, store, catalog, central, where, known, result)
         result.images.append(entry)
+    result.actions = actions(result)
+    result.diff = diff(result)
     return result
 
 
@@ -402,6 +393,7 @@ def actions(plan_):
 
 
 def diff(plan_):
+    """Per image that changes, its stores before and after; fills the plan's before and after."""
     result = []
     for entry in plan_.images:
         if entry['id'] is None:
@@ -410,6 +402,8 @@ def diff(plan_):
         for store, item in entry['stores'].items():
             if item['action'] in (COPY, WAIT) and store not in after:
                 after.append(store)
+        plan_.before[entry['image']] = entry['stores_before']
+        plan_.after[entry['image']] = after
         if after != entry['stores_before']:
             header = 'image %s (%s)' % (entry['name'] or entry['image'], entry['id'])
             result.append({'before_header': header, 'after_header': header,

@@ -8,7 +8,7 @@ A module subclasses ``Lifecycle`` and provides:
 - ``read()``: the current state (always read, in check mode too);
 - ``plan(current)``: a ``Plan``, built by a pure function of the module's
   module_utils (what unit tests exercise), or None for a module that only reads;
-- ``apply(plan)``: the plan's actions, each appended to ``self.done`` once done;
+- ``apply(plan)``: the plan's actions (possibly none), each appended to ``self.done`` once done;
 - ``result(current, plan)``: the module's own return values;
 - ``partial()``: return values that a failure reports too.
 
@@ -90,7 +90,7 @@ class Lifecycle(object):
             if plan is not None:
                 for warning in plan.warnings:
                     module.warn(warning)
-                if plan.actions and not module.check_mode:
+                if not module.check_mode:
                     self.apply(plan)
                 result.update(changed=plan.changed, actions=plan.actions, before=plan.before, after=plan.after)
                 if module._diff:
