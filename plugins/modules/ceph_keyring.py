@@ -171,7 +171,7 @@ def validate(params):
         raise KeyringError('key is required with state present')
     key = _files.checked_key(params['key'], name)
     desired.update(name=name, key=key, mode=_files.parse_mode(params['mode']),
-                   content=_files.keyring_content(name, key))
+                   content=_files.keyring_content(name, key, 'ceph_keyring'))
     return desired
 
 

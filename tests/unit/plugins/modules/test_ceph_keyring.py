@@ -18,7 +18,7 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.modules import ceph_keyring
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._auth import keyring_key
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._client_files import (
-    KEYRING_HEADER as HEADER,
+    MANAGED_PREFIX,
     FileError as KeyringError,
     is_managed,
     keyring_content,
@@ -52,15 +52,16 @@ def test_bad_modes(value, needle):
 
 
 def test_content_is_header_section_key():
-    text = keyring_content('client.glance', KEY)
-    assert text == '%s\n[client.glance]\n\tkey = %s\n' % (HEADER, KEY)
+    text = keyring_content('client.glance', KEY, 'ceph_keyring')
+    assert text == '%s (ceph_keyring): local changes are overwritten.\n[client.glance]\n\tkey = %s\n' % (
+        MANAGED_PREFIX, KEY)
     assert is_managed(text)
     assert keyring_key(text, 'client.glance') == KEY
     assert keyring_key(text, 'client.other') is None
 
 
 @pytest.mark.parametrize('text, managed', [
-    (keyring_content('client.glance', KEY), True),
+    (keyring_content('client.glance', KEY, 'ceph_keyring'), True),
     ('# Managed by edgestack.glance_ceph (ceph_client_auth): conf\n[global]\n', True),
     ('[client.glance]\n\tkey = %s\n' % KEY, False),
     ('# written by hand\n# Managed by edgestack.glance_ceph\n', False),
@@ -84,7 +85,7 @@ def desired(**kwargs):
 
 
 def current(content=None, uid=0, gid=64062, mode=0o640):
-    content = keyring_content('client.glance', KEY) if content is None else content
+    content = keyring_content('client.glance', KEY, 'ceph_keyring') if content is None else content
     return {'content': content, 'managed': is_managed(content), 'uid': uid, 'gid': gid, 'mode': mode}
 
 
@@ -175,7 +176,7 @@ def test_write_check_mode_idempotence_and_diff(target, capsys, tmp_path):
     result, out = run(target, capsys, diff=True)
     assert result['changed'] is True and result['key_fingerprint'] == _auth.fingerprint(KEY)
     assert KEY not in out
-    assert file_state(target['path']) == (keyring_content('client.glance', KEY), UID, GID, 0o640)
+    assert file_state(target['path']) == (keyring_content('client.glance', KEY, 'ceph_keyring'), UID, GID, 0o640)
     # no temporary file is left behind
     assert os.listdir(str(tmp_path)) == ['central.client.glance.keyring']
 
