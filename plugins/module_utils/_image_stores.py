@@ -236,11 +236,9 @@ def desired_images(images):
 class Plan(_lifecycle.Plan):
     """Per image, per target store: the action and why; plus the import requests."""
 
-    def __init__(self, central, catalog, types_known):
+    def __init__(self, central):
         super(Plan, self).__init__()
         self.central = central
-        self.catalog = catalog
-        self.types_known = types_known
         self.images = []      # entries, in request order
         self.targets = []     # the target stores
 
@@ -287,7 +285,7 @@ def store_is_cow(catalog, store):
     return store_type in COW_STORE_TYPES, 'Glance reports the store type as %s' % store_type
 
 
-def plan(images, stores, catalog, central=None, types_known=True, endpoint=None):
+def plan(images, stores, catalog, central=None, endpoint=None):
     """What distributing ``images`` to ``stores`` takes.
 
     ``images``: ``[(ref, raw image or None, error or None)]`` as ``resolve``
@@ -313,7 +311,7 @@ def plan(images, stores, catalog, central=None, types_known=True, endpoint=None)
         if not stores:
             raise ImageStoresError('the Glance API%s has no store besides the central store %r: give stores'
                                    % (where, central))
-    result = Plan(central, catalog, types_known)
+    result = Plan(central)
     result.targets = list(stores)
     for ref, raw, error in images:
         have = image_state(raw) if raw is not None else None
@@ -454,7 +452,7 @@ class Distributor(object):
     def _state(self, entry):
         return self.states.setdefault(entry['id'], {
             'targets': [s for s, i in entry['stores'].items() if i['action'] in (COPY, WAIT)],
-            'posted': False, 'attempts': 0, 'started': None, 'done': False, 'raw': None})
+            'posted': False, 'attempts': 0, 'started': None})
 
     def start(self):
         """Send the first import request of every image that nobody else is importing."""
@@ -673,10 +671,10 @@ class GlanceImagesClient(object):
                                 url=url, status=resp.status_code, body=_body_text(resp))
 
     def stores(self):
-        """``(catalog, types_known)``: the API's stores, with types when the policy shows them."""
+        """The API's stores (``store_catalog``), with types when the policy shows them."""
         url, resp = self._request('GET', '/info/stores/detail')
         if resp.status_code == 200:
-            return store_catalog(self._json('GET', url, resp), detailed=True), True
+            return store_catalog(self._json('GET', url, resp), detailed=True)
         if resp.status_code not in (401, 403):
             self._no_multistore(url, resp)
             raise self._error('GET', url, resp, 'cannot read the stores of the Glance API')
@@ -684,7 +682,7 @@ class GlanceImagesClient(object):
         if resp.status_code != 200:
             self._no_multistore(url, resp)
             raise self._error('GET', url, resp, 'cannot read the stores of the Glance API')
-        return store_catalog(self._json('GET', url, resp), detailed=False), False
+        return store_catalog(self._json('GET', url, resp), detailed=False)
 
     def _no_multistore(self, url, resp):
         if resp.status_code == 404:

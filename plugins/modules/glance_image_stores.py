@@ -375,14 +375,14 @@ class ImageStoresModule(_lifecycle.Lifecycle):
         self.images = _image_stores.desired_images(params['images'])
         self.stores = _image_stores.desired_stores(params['stores'])
         self.connect()
-        catalog, self.types_known = self.client.stores()
+        catalog = self.client.stores()
         self.known['stores'] = catalog
         return catalog, [(ref,) + tuple(self.client.lookup(ref)) for ref in self.images]
 
     def plan(self, current):
         catalog, resolved = current
         plan = _image_stores.plan(resolved, self.stores, catalog, central=self.params['central_store'],
-                                  types_known=self.types_known, endpoint=self.client.base)
+                                  endpoint=self.client.base)
         self.known.update(central_store=plan.central, target_stores=plan.targets, images=plan.images)
         if plan.errors:
             for warning in plan.warnings:
