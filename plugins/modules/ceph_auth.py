@@ -195,6 +195,16 @@ clients:
     client.glance:
       caps: {mon: profile rbd, osd: profile rbd pool=images}
       key_fingerprint: "sha256:0c1d2e3f4a5b"
+before:
+  description: Caps and key fingerprint of every listed client that exists before the run. Never a key.
+  returned: always
+  type: dict
+  sample: {client.glance: {caps: {mon: profile rbd}, key_fingerprint: "sha256:0c1d2e3f4a5b"}}
+after:
+  description: The same as RV(clients).
+  returned: always
+  type: dict
+  sample: {client.glance: {caps: {mon: profile rbd, osd: profile rbd pool=images}, key_fingerprint: "sha256:0c1d2e3f4a5b"}}
 keyrings:
   description:
     - Keyring text per client, as C(ceph auth get) prints it. Contains keys;

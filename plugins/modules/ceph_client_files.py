@@ -174,6 +174,18 @@ actions:
   type: list
   elements: dict
   sample: [{path: /etc/ceph/dcn0.conf, cluster: dcn0, kind: conf, action: write}]
+before:
+  description:
+    - Per path that changes, the file before the run as its diff shows it (a keyring's entity,
+      key fingerprint, owner, group and mode; never a key).
+  returned: always
+  type: dict
+  sample: {/etc/ceph/dcn0.conf: "state: absent\n"}
+after:
+  description: Per path that changes, the file after the run, in the same form as RV(before).
+  returned: always
+  type: dict
+  sample: {/etc/ceph/dcn0.conf: "# Managed by edgestack.glance_ceph (ceph_client_auth): ..."}
 problems:
   description:
     - What stopped the module before it changed anything (then it fails). V(kind)

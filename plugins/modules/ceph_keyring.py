@@ -138,6 +138,16 @@ actions:
   type: list
   elements: str
   sample: [write]
+before:
+  description: The file before the run (entity, key fingerprint, owner, group, mode), or C(state=absent). Never a key.
+  returned: always
+  type: dict
+  sample: {state: absent}
+after:
+  description: The file after the run, in the same form as RV(before).
+  returned: always
+  type: dict
+  sample: {entity: client.glance, key: "sha256:0c1d2e3f4a5b", managed: true, owner: root, group: glance, mode: "0640"}
 key_fingerprint:
   description: Fingerprint of the key the file holds after the run (null when absent).
   returned: always

@@ -231,6 +231,16 @@ pools:
       max_objects: 0
       application: [rbd]
       rbd_init: true
+before:
+  description: The settings of every listed pool that exists before the run, keyed by pool name.
+  returned: always
+  type: dict
+  sample: {images: {pool_type: replicated, size: 3, pg_num: 32, application: [rbd]}}
+after:
+  description: The same as RV(pools).
+  returned: always
+  type: dict
+  sample: {images: {pool_type: replicated, size: 3, pg_num: 64, application: [rbd]}}
 mon_allow_pool_delete_overridden:
   description: Whether the module lifted C(mon_allow_pool_delete) (and restored it) to delete pools.
   returned: always

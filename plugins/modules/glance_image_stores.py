@@ -249,6 +249,16 @@ actions:
   elements: dict
   sample:
     - {image: cirros-raw, id: 0b0fb2c6-5bd4-4a1c-9a3e-8d8ed1d3b0a1, method: copy-image, stores: [dcn0, dcn1]}
+before:
+  description: The stores of every image found, keyed by the name or id requested, before the run.
+  returned: when the stores could be read
+  type: dict
+  sample: {cirros-raw: [central]}
+after:
+  description: The stores every image found is in once its copies are done (in check mode, would be).
+  returned: when the stores could be read
+  type: dict
+  sample: {cirros-raw: [central, dcn0, dcn1]}
 stores:
   description:
     - The stores of the Glance API, keyed by id. C(type) is null when the
