@@ -28,7 +28,6 @@ def fixture(name):
         return json.load(handle)
 
 
-
 class FakeClient(object):
     """A cluster that answers from fixtures and records what it is sent."""
 
