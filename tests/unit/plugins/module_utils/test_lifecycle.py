@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -27,7 +28,7 @@ class Counter(_lifecycle.Lifecycle):
         steps = [{'step': n} for n in range(current['value'], self.params['want'])]
         return _lifecycle.Plan(actions=steps, before=current, after={'value': self.params['want']},
                                diff={'before': current, 'after': {'value': self.params['want']}},
-                               warnings=['a warning'] if steps else [])
+                               warnings=[self.params['note']] if steps else [])
 
     def apply(self, plan):
         for action in plan.actions:
@@ -45,11 +46,11 @@ class Counter(_lifecycle.Lifecycle):
 
 
 def run(capsys, check=False, diff=False, **params):
-    args = dict(dict(have=0, want=2, fail_at=-1, secret=SECRET), **params)
+    args = dict(dict(have=0, want=2, fail_at=-1, secret=SECRET, note='unused'), **params)
     args.update(_ansible_check_mode=check, _ansible_diff=diff)
     with patch_module_args(args):
         module = AnsibleModule(dict(have=dict(type='int'), want=dict(type='int'), fail_at=dict(type='int'),
-                                    secret=dict(type='str', no_log=True)), supports_check_mode=True)
+                                    secret=dict(type='str', no_log=True), note=dict(type='str')), supports_check_mode=True)
         with pytest.raises(SystemExit):
             Counter(module).run()
     out = capsys.readouterr().out
@@ -67,13 +68,16 @@ def test_a_plan_changes_when_it_has_actions(actions, changed):
     assert _lifecycle.Plan(actions=actions).changed is changed
 
 
-def test_check_mode_plans_and_applies_nothing(capsys):
-    result = run(capsys, check=True, diff=True)
+def test_check_mode_plans_and_applies_nothing(capsys, monkeypatch):
+    warned = []
+    monkeypatch.setattr(AnsibleModule, 'warn', lambda self, text: warned.append(text))
+    note = 'warning %s' % uuid.uuid4().hex
+    result = run(capsys, check=True, diff=True, note=note)
     assert result['changed'] is True and result['applied'] is False
     assert result['actions'] == [{'step': 0}, {'step': 1}]
     assert (result['before'], result['after']) == ({'value': 0}, {'value': 2})
     assert result['diff'] == {'before': {'value': 0}, 'after': {'value': 2}}
-    assert 'a warning' in json.dumps(result['warnings']) and result['counter'] is True
+    assert warned == [note] and result['counter'] is True
 
 
 def test_a_real_run_applies_the_plan_and_shows_no_diff_unless_asked(capsys):
