@@ -46,7 +46,7 @@ def main():
     inventory = []
     for path in json.loads(status.stdout)["inventory"]:
         inventory += ["-i", path]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"), "ANSIBLE_FORCE_COLOR": "0",
+    env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "lab" / "ansible.cfg"), "ANSIBLE_FORCE_COLOR": "0",
            "PYTHONPATH": str(REPO / "build" / "collections")}
     site = ["ansible-playbook", "playbooks/site.yml", *inventory]
     ping = ["ansible", "all", "-m", "ansible.builtin.ping", *inventory]

@@ -18,6 +18,8 @@ import os
 import re
 import time
 
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
+
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 CAP_TYPES = _rules.CAP_TYPES
@@ -29,7 +31,7 @@ _AES = _rules.CEPHX_AES
 _AES_LEN = _rules.CEPHX_AES_LEN
 
 
-class AuthSpecError(ValueError):
+class AuthSpecError(_lifecycle.EdgestackModuleError, ValueError):
     """The requested clients are invalid or the change needs an explicit option."""
 
 
@@ -154,20 +156,21 @@ def desired_clients(clients):
     return result
 
 
-class Plan(object):
-    """Actions (no secrets), diffs (fingerprints only), and the keys to import."""
+class Plan(_lifecycle.Plan):
+    """Actions, before/after and diffs (fingerprints only, null for a key not known yet), and the keys to import."""
 
     def __init__(self):
-        self.actions = []
-        self.diff = []
-        self.warnings = []
-        # entity -> (key, caps) for import/rotate, and the caps every present client ends with
-        self.imports = {}
-        self.final_caps = {}
+        super(Plan, self).__init__()
+        self.imports = {}  # entity -> (key, caps) for import/rotate
 
     @property
-    def changed(self):
-        return bool(self.actions)
+    def final_caps(self):
+        """The caps every present client ends with."""
+        return dict((name, state['caps']) for name, state in self.after.items())
+
+
+def _state(caps, key):
+    return {'caps': caps, 'key_fingerprint': fingerprint(key)}
 
 
 def _caps_equal(a, b):
@@ -186,6 +189,8 @@ def plan(desired, current, allow_caps_removal=False, new_keys=None):
         name = client['name']
         have = current.get(name)
         header = {'before_header': name, 'after_header': name}
+        if have is not None:
+            result.before[name] = _state(dict(have['caps']), have['key'])
         if client['state'] == 'absent':
             if have is not None:
                 result.actions.append({'entity': name, 'action': 'delete'})
@@ -198,7 +203,7 @@ def plan(desired, current, allow_caps_removal=False, new_keys=None):
         want_caps = client['caps']
         if have is None:
             caps = want_caps or {}
-            result.final_caps[name] = caps
+            result.after[name] = _state(caps, client['secret'])
             if client['secret'] is not None:
                 result.actions.append({'entity': name, 'action': 'import', 'caps': caps})
                 result.imports[name] = (client['secret'], caps)
@@ -211,7 +216,6 @@ def plan(desired, current, allow_caps_removal=False, new_keys=None):
 
         have_caps = normalize_caps(have['caps'])
         caps = have_caps if want_caps is None else want_caps
-        result.final_caps[name] = caps
         removed = sorted(set(have_caps) - set(caps), key=CAP_TYPES.index)
         if removed and not allow_caps_removal:
             raise AuthSpecError(
@@ -238,6 +242,7 @@ def plan(desired, current, allow_caps_removal=False, new_keys=None):
                 key = have['key']
                 action = 'import'
 
+        result.after[name] = _state(caps, None if action == 'rotate' else key or have['key'])
         if action is None:
             continue
         entry = {'entity': name, 'action': action, 'caps': caps}

@@ -28,6 +28,9 @@ import os
 import re
 import shlex
 import subprocess
+import sys
+
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
 
 TRANSPORTS = ('auto', 'librados', 'cli')
 
@@ -51,7 +54,7 @@ def connection_argument_spec():
     )
 
 
-class CephError(Exception):
+class CephError(_lifecycle.EdgestackModuleError):
     """A failure talking to the cluster.
 
     ``cmd`` is the command as sent (a JSON string for librados, a shell-quoted
@@ -61,20 +64,10 @@ class CephError(Exception):
     """
 
     def __init__(self, msg, cmd=None, rc=None, stderr=None):
-        super(CephError, self).__init__(msg)
-        self.msg = msg
+        super(CephError, self).__init__(msg, cmd=cmd, rc=rc, stderr=stderr)
         self.cmd = cmd
         self.rc = rc
         self.stderr = stderr
-
-    def fail_kwargs(self):
-        """Keyword arguments for ``AnsibleModule.fail_json``."""
-        result = dict(msg=self.msg)
-        for name in ('cmd', 'rc', 'stderr'):
-            value = getattr(self, name)
-            if value is not None:
-                result[name] = value
-        return result
 
 
 class CephConnectError(CephError):
@@ -533,3 +526,23 @@ def connect(settings, which, rados_module=None, interpreter=None):
                 'the ceph command is not in PATH; install python3-rados or ceph-common'
                 % (' (%s)' % interpreter if interpreter else ''))
     return CliClient(settings, which)
+
+
+class CephModule(_lifecycle.Lifecycle):
+    """The lifecycle of a module that talks to one cluster (the connection options)."""
+
+    client = None
+
+    def connect(self):
+        settings = ConnectionSettings.from_params(self.params)
+        self.client = connect(settings, self.module.get_bin_path, interpreter=sys.executable)
+        return self.client
+
+    def partial(self):
+        if self.client is None:
+            return {}
+        return dict(transport=self.client.transport, round_trips=self.client.round_trips)
+
+    def close(self):
+        if self.client is not None:
+            self.client.close()

@@ -20,17 +20,17 @@ import stat
 import tempfile
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 #: First line of every file the collection writes into a Ceph client directory.
 MANAGED_PREFIX = '# Managed by edgestack.glance_ceph'
-KEYRING_HEADER = MANAGED_PREFIX + ' (ceph_keyring): local changes are overwritten.'
 
 ENTITY_RE = _rules.ENTITY_RE
 CLUSTER_RE = _rules.NAME_RE
 
 
-class FileError(ValueError):
+class FileError(_lifecycle.EdgestackModuleError, ValueError):
     """The request is invalid, or would change a file the collection does not own."""
 
 
@@ -62,9 +62,10 @@ def parse_mode(value, secret=True):
     return mode
 
 
-def keyring_content(entity, key):
-    """A keyring's text: header, section and key, tab-indented as Ceph writes keyrings."""
-    return '%s\n[%s]\n\tkey = %s\n' % (KEYRING_HEADER, entity, key)
+def keyring_content(entity, key, writer='ceph_client_files'):
+    """A keyring's text: header (naming the module that writes it), section and key, tab-indented as Ceph
+    writes keyrings."""
+    return '%s (%s): local changes are overwritten.\n[%s]\n\tkey = %s\n' % (MANAGED_PREFIX, writer, entity, key)
 
 
 def checked_key(key, what):

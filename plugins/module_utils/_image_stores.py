@@ -47,6 +47,8 @@ import json
 import re
 import time
 
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
+
 # Per-store plan actions.
 PRESENT = 'present'
 COPY = 'copy'
@@ -87,7 +89,7 @@ GET_RETRIES = 3
 RETRIABLE_STATUS = (502, 503, 504)
 
 
-class ImageStoresError(Exception):
+class ImageStoresError(_lifecycle.EdgestackModuleError):
     """A failure talking to Glance, or a request that cannot be met.
 
     ``url``, ``status`` and ``body`` describe the HTTP exchange when there
@@ -95,19 +97,10 @@ class ImageStoresError(Exception):
     """
 
     def __init__(self, msg, url=None, status=None, body=None):
-        super(ImageStoresError, self).__init__(msg)
-        self.msg = msg
+        super(ImageStoresError, self).__init__(msg, url=url, status=status, body=body)
         self.url = url
         self.status = status
         self.body = body
-
-    def fail_kwargs(self):
-        result = dict(msg=self.msg)
-        for name in ('url', 'status', 'body'):
-            value = getattr(self, name)
-            if value is not None:
-                result[name] = value
-        return result
 
 
 # --------------------------------------------------------------------------
@@ -242,16 +235,14 @@ def desired_images(images):
     return result
 
 
-class Plan(object):
+class Plan(_lifecycle.Plan):
     """Per image, per target store: the action and why; plus the import requests."""
 
-    def __init__(self, central, catalog, types_known):
+    def __init__(self, central):
+        super(Plan, self).__init__()
         self.central = central
-        self.catalog = catalog
-        self.types_known = types_known
         self.images = []      # entries, in request order
         self.targets = []     # the target stores
-        self.warnings = []
 
     @property
     def errors(self):
@@ -278,10 +269,6 @@ class Plan(object):
         """Entries with a store still to copy or to wait for."""
         return [e for e in self.images if any(i['action'] in (COPY, WAIT) for i in e['stores'].values())]
 
-    @property
-    def changed(self):
-        return bool(self.copies)
-
 
 def entry_label(entry):
     if entry.get('id') and entry.get('name') and entry['name'] != entry['image']:
@@ -300,7 +287,7 @@ def store_is_cow(catalog, store):
     return store_type in COW_STORE_TYPES, 'Glance reports the store type as %s' % store_type
 
 
-def plan(images, stores, catalog, central=None, types_known=True, endpoint=None):
+def plan(images, stores, catalog, central=None, endpoint=None):
     """What distributing ``images`` to ``stores`` takes.
 
     ``images``: ``[(ref, raw image or None, error or None)]`` as ``resolve``
@@ -326,7 +313,7 @@ def plan(images, stores, catalog, central=None, types_known=True, endpoint=None)
         if not stores:
             raise ImageStoresError('the Glance API%s has no store besides the central store %r: give stores'
                                    % (where, central))
-    result = Plan(central, catalog, types_known)
+    result = Plan(central)
     result.targets = list(stores)
     for ref, raw, error in images:
         have = image_state(raw) if raw is not None else None
@@ -346,6 +333,8 @@ def plan(images, stores, catalog, central=None, types_known=True, endpoint=None)
         for store in stores:
             entry['stores'][store] = _plan_store(entry, have, store, catalog, central, where, known, result)
         result.images.append(entry)
+    result.actions = actions(result)
+    result.diff = diff(result)
     return result
 
 
@@ -404,6 +393,7 @@ def actions(plan_):
 
 
 def diff(plan_):
+    """Per image that changes, its stores before and after; fills the plan's before and after."""
     result = []
     for entry in plan_.images:
         if entry['id'] is None:
@@ -412,6 +402,8 @@ def diff(plan_):
         for store, item in entry['stores'].items():
             if item['action'] in (COPY, WAIT) and store not in after:
                 after.append(store)
+        plan_.before[entry['image']] = entry['stores_before']
+        plan_.after[entry['image']] = after
         if after != entry['stores_before']:
             header = 'image %s (%s)' % (entry['name'] or entry['image'], entry['id'])
             result.append({'before_header': header, 'after_header': header,
@@ -462,7 +454,7 @@ class Distributor(object):
     def _state(self, entry):
         return self.states.setdefault(entry['id'], {
             'targets': [s for s, i in entry['stores'].items() if i['action'] in (COPY, WAIT)],
-            'posted': False, 'attempts': 0, 'started': None, 'done': False, 'raw': None})
+            'posted': False, 'attempts': 0, 'started': None})
 
     def start(self):
         """Send the first import request of every image that nobody else is importing."""
@@ -681,10 +673,10 @@ class GlanceImagesClient(object):
                                 url=url, status=resp.status_code, body=_body_text(resp))
 
     def stores(self):
-        """``(catalog, types_known)``: the API's stores, with types when the policy shows them."""
+        """The API's stores (``store_catalog``), with types when the policy shows them."""
         url, resp = self._request('GET', '/info/stores/detail')
         if resp.status_code == 200:
-            return store_catalog(self._json('GET', url, resp), detailed=True), True
+            return store_catalog(self._json('GET', url, resp), detailed=True)
         if resp.status_code not in (401, 403):
             self._no_multistore(url, resp)
             raise self._error('GET', url, resp, 'cannot read the stores of the Glance API')
@@ -692,7 +684,7 @@ class GlanceImagesClient(object):
         if resp.status_code != 200:
             self._no_multistore(url, resp)
             raise self._error('GET', url, resp, 'cannot read the stores of the Glance API')
-        return store_catalog(self._json('GET', url, resp), detailed=False), False
+        return store_catalog(self._json('GET', url, resp), detailed=False)
 
     def _no_multistore(self, url, resp):
         if resp.status_code == 404:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
+
 POOL_TYPES = {1: 'replicated', 3: 'erasure'}
 AUTOSCALE_MODES = ('on', 'off', 'warn')
 
@@ -34,7 +36,7 @@ RBD_INFO_VALIDATED = b'overwrite validated'
 RBD_INIT = 'rbd pool init'
 
 
-class PoolSpecError(ValueError):
+class PoolSpecError(_lifecycle.EdgestackModuleError, ValueError):
     """The requested pools are invalid or cannot be reached from the current state."""
 
 
@@ -192,18 +194,8 @@ def record_rbd_info(current, contents):
                                          and (content or b'').strip(b'\0') == RBD_INFO_VALIDATED)
 
 
-class Plan(object):
-    """What converging the pools takes: commands, warnings and a diff per pool."""
-
-    def __init__(self):
-        self.actions = []
-        self.warnings = []
-        self.diff = []
-        self.after = {}
-
-    @property
-    def changed(self):
-        return bool(self.actions)
+class Plan(_lifecycle.Plan):
+    """What converging the pools takes: commands, warnings, each pool before and after, a diff per pool."""
 
     @property
     def deletions(self):
@@ -381,6 +373,8 @@ def plan(desired, current, allow_delete=False, rule_dump=None):
     for pool in desired:
         name = pool['name']
         have = current.get(name)
+        if have is not None:
+            result.before[name] = _public(have)
         if pool['state'] == 'absent':
             if have is None:
                 continue

@@ -263,3 +263,51 @@ def port_problem(value):
     if port_value(value) is None:
         return 'must be a TCP port, 1 to 65535, got %r' % (value,)
     return None
+
+
+# --------------------------------------------------------------------------
+# HAProxy and VRRP (the site's VIP)
+# --------------------------------------------------------------------------
+HAPROXY_MODES = ('exclusive', 'shared')
+STATS_USER_RE = re.compile(r'^[A-Za-z0-9_.-]+$')
+VRRP_VERSIONS = (2, 3)
+#: VRRP version 2 simple authentication carries 8 bytes: keepalived drops the rest.
+VRRP_PASSWORD_MAX = 8
+VRRP_PASSWORD_BAD_RE = re.compile(r'[\s"#!]')
+
+
+def stats_user_problem(value):
+    if is_text(value) and STATS_USER_RE.match(value):
+        return None
+    return "must be a user name of letters, digits, '_', '.' or '-', got %r" % (value,)
+
+
+def vrrp_router_id_problem(value):
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 255:
+        return None
+    return 'must be a VRRP router id, 1 to 255, got %r' % (value,)
+
+
+def vrrp_advert_problem(version, advert_int):
+    """The advertisement interval: a positive number of seconds, below 1 only with VRRP version 3."""
+    if isinstance(advert_int, bool) or not isinstance(advert_int, (int, float)) or advert_int <= 0:
+        return 'must be a positive number of seconds, got %r' % (advert_int,)
+    if advert_int < 1 and version != 3:
+        return 'is %r: below 1 second needs VRRP version 3 (edgestack_glance_vrrp_version: 3)' % (advert_int,)
+    return None
+
+
+def vrrp_password_problem(version, password):
+    """None, or what is wrong with a VRRP advertisement password (never quoted: it is a secret)."""
+    if password in (None, ''):
+        return None
+    if not is_text(password):
+        return 'must be a string'
+    if version != 2:
+        return 'VRRP version 3 has no authentication: use version 2 with a password, or no password'
+    if len(password) > VRRP_PASSWORD_MAX:
+        return 'is %d characters long; VRRP carries %d and keepalived would drop the rest' % (
+            len(password), VRRP_PASSWORD_MAX)
+    if VRRP_PASSWORD_BAD_RE.search(password):
+        return "must not hold spaces, quotes, '#' or '!'"
+    return None

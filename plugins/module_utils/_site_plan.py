@@ -67,9 +67,20 @@ SITE_VARS = (
     ('edgestack_glance_image_conversion', True),
     ('edgestack_glance_image_conversion_min_free_gib', 20),
     ('edgestack_glance_show_image_direct_url', True),
+    ('edgestack_glance_haproxy_mode', 'exclusive'),
+    ('edgestack_glance_haproxy_stats_enabled', False),
+    ('edgestack_glance_haproxy_stats_port', 8404),
+    ('edgestack_glance_haproxy_stats_user', 'admin'),
+    ('edgestack_glance_haproxy_stats_password', ''),
+    ('edgestack_glance_vrrp_router_id', 51),
+    ('edgestack_glance_vrrp_preempt', False),
+    ('edgestack_glance_vrrp_version', 2),
+    ('edgestack_glance_vrrp_advert_int', 1),
+    ('edgestack_glance_vrrp_password', ''),
 )
 #: Site variables whose value is secret: compared, never shown (stores may hold S3 or Swift keys).
-SECRET_SITE_VARS = ('edgestack_glance_ceph_key', 'edgestack_ceph_clients', 'edgestack_glance_stores')
+SECRET_SITE_VARS = ('edgestack_glance_ceph_key', 'edgestack_ceph_clients', 'edgestack_glance_stores',
+                    'edgestack_glance_haproxy_stats_password', 'edgestack_glance_vrrp_password')
 CLIENT_KEYS = ('name', 'state', 'caps', 'secret', 'deliver')
 _UNSET = object()
 
@@ -172,6 +183,8 @@ def _read_hosts(hostvars, groups, problems):
         for var, default in SITE_VARS:
             values[var] = _get(host_vars, var, default)
         values['edgestack_glance_bind_address'] = _get(host_vars, 'edgestack_glance_bind_address', None)
+        values['edgestack_glance_haproxy_stats_address'] = _get(host_vars, 'edgestack_glance_haproxy_stats_address',
+                                                                None)
         values['ansible_host'] = _get(host_vars, 'ansible_host', None)
         for var, value in values.items():
             if isinstance(value, Unreadable):
@@ -369,6 +382,64 @@ def _check_clients(name, host, value, pool_names, glance_user, problems):
     return out
 
 
+def _check_haproxy(name, host, values, problems):
+    """The site's HAProxy and VRRP settings, checked (secrets: only whether they are set)."""
+    mode = values['edgestack_glance_haproxy_mode']
+    if mode not in _rules.HAPROXY_MODES:
+        problems.add('edgestack_glance_haproxy_mode', 'is %r' % (_plain(mode),),
+                     'set exclusive (the collection writes the whole haproxy.cfg) or shared (only its block)',
+                     site=name, host=host)
+        mode = 'exclusive'
+    stats = values['edgestack_glance_haproxy_stats_enabled']
+    if not _check_type(stats, 'bool'):
+        problems.add('edgestack_glance_haproxy_stats_enabled', 'must be true or false, got %r' % (_plain(stats),),
+                     'set true to serve the statistics page', site=name, host=host)
+        stats = False
+    port = _rules.port_value(values['edgestack_glance_haproxy_stats_port'])
+    if port is None:
+        problems.add('edgestack_glance_haproxy_stats_port', _rules.port_problem(values['edgestack_glance_haproxy_stats_port']),
+                     'give the statistics page a port (default 8404)', site=name, host=host)
+    user = values['edgestack_glance_haproxy_stats_user']
+    reason = _rules.stats_user_problem(user)
+    if reason:
+        problems.add('edgestack_glance_haproxy_stats_user', reason, 'give the statistics page a user name',
+                     site=name, host=host)
+    password = values['edgestack_glance_haproxy_stats_password']
+    if stats and (not _rules.is_text(password) or not password):
+        problems.add('edgestack_glance_haproxy_stats_password', 'is not set, and the statistics page is enabled',
+                     'set it (in Ansible Vault or an AWX credential), or edgestack_glance_haproxy_stats_enabled: false',
+                     site=name, host=host)
+    router_id = values['edgestack_glance_vrrp_router_id']
+    reason = _rules.vrrp_router_id_problem(router_id)
+    if reason:
+        problems.add('edgestack_glance_vrrp_router_id', reason,
+                     'give the site a router id no other VRRP instance on its network uses', site=name, host=host)
+    preempt = values['edgestack_glance_vrrp_preempt']
+    if not _check_type(preempt, 'bool'):
+        problems.add('edgestack_glance_vrrp_preempt', 'must be true or false, got %r' % (_plain(preempt),),
+                     'set false to keep the VIP where it is when a node returns', site=name, host=host)
+        preempt = False
+    version = values['edgestack_glance_vrrp_version']
+    if isinstance(version, bool) or version not in _rules.VRRP_VERSIONS:
+        problems.add('edgestack_glance_vrrp_version', 'must be 2 or 3, got %r' % (_plain(version),),
+                     'set 2 (with a password) or 3 (sub-second advertisements)', site=name, host=host)
+        version = None
+    advert = values['edgestack_glance_vrrp_advert_int']
+    reason = _rules.vrrp_advert_problem(version, advert) if version else None
+    if reason:
+        problems.add('edgestack_glance_vrrp_advert_int', reason, 'give the advertisement interval in seconds',
+                     site=name, host=host)
+    password = values['edgestack_glance_vrrp_password']
+    reason = _rules.vrrp_password_problem(version, password) if version else None
+    if reason:
+        problems.add('edgestack_glance_vrrp_password', reason, 'or leave it unset', site=name, host=host)
+    return {
+        'mode': mode,
+        'stats': {'enabled': bool(stats), 'port': port or 8404, 'user': user if _rules.is_text(user) else 'admin'},
+        'vrrp': {'router_id': router_id, 'preempt': bool(preempt), 'version': version or 2, 'advert_int': advert},
+    }
+
+
 def _check_site(name, values, first, problems):
     """Check one site's values; return the site's plan entry (without the cross-site parts)."""
     site_type = values['edgestack_site_type']
@@ -437,7 +508,9 @@ def _check_site(name, values, first, problems):
                      'set true (RBD copy-on-write clones need it) or false (required with an S3 store)',
                      site=name, host=first)
         direct_url = True
+    haproxy = _check_haproxy(name, first, values, problems)
     return {
+        'haproxy': haproxy,
         'name': name,
         'type': site_type,
         'mon_addresses': mons,
@@ -517,6 +590,15 @@ def build(hostvars, groups, conf_dir=CONF_DIR):
             address = bind or host_values[host]['ansible_host'] or host
             backends.append({'name': host, 'address': _plain(address)})
         entry['backends'] = backends
+        stats_addresses = {}
+        for host in entry['glance_haproxy']:
+            given = host_values[host]['edgestack_glance_haproxy_stats_address']
+            address = given if given not in (None, _UNSET) else host_values[host]['ansible_host']
+            stats_addresses[host] = _plain(address) if address not in (None, _UNSET) else ''
+            if entry['haproxy']['stats']['enabled'] and _rules.ip_address(address) is None:
+                problems.add('edgestack_glance_haproxy_stats_address',
+                             'the statistics page listens on an IP address, got %r' % (_plain(address),),
+                             "give the HAProxy host's management IP address (a host var)", site=name, host=host)
         _values_for_stores = values['edgestack_glance_stores']
         entry['_explicit_stores'] = [] if _values_for_stores is None else _values_for_stores
         site[name] = entry
@@ -531,6 +613,7 @@ def build(hostvars, groups, conf_dir=CONF_DIR):
                 'healthcheck_url': url + '/healthcheck' if url else None,
                 'acts_for': name if host == entry['ceph_admin'] else None,
                 'local_clusters': [name] if host in members['ceph_admin'] else [],
+                'stats_address': stats_addresses.get(host),
             }
 
     # Across sites: one central, unique monitors, VIPs and host addresses.

@@ -195,6 +195,16 @@ clients:
     client.glance:
       caps: {mon: profile rbd, osd: profile rbd pool=images}
       key_fingerprint: "sha256:0c1d2e3f4a5b"
+before:
+  description: Caps and key fingerprint of every listed client that exists before the run. Never a key.
+  returned: always
+  type: dict
+  sample: {client.glance: {caps: {mon: profile rbd}, key_fingerprint: "sha256:0c1d2e3f4a5b"}}
+after:
+  description: The same as RV(clients).
+  returned: always
+  type: dict
+  sample: {client.glance: {caps: {mon: profile rbd, osd: profile rbd pool=images}, key_fingerprint: "sha256:0c1d2e3f4a5b"}}
 keyrings:
   description:
     - Keyring text per client, as C(ceph auth get) prints it. Contains keys;
@@ -216,7 +226,6 @@ round_trips:
 '''
 
 import copy
-import sys
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -226,27 +235,23 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _ceph
 NO_LOG_PLACEHOLDER = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
 
 
-class AuthModule(object):
+class AuthModule(_ceph.CephModule):
 
-    def __init__(self, module):
-        self.module = module
-        self.client = None
-        self.done = []
+    def read(self):
+        self.desired = _auth.desired_clients(self.params['clients'])
         self.keys = {}  # entity -> key set during this run
+        current = _auth.current_clients(self.connect().mon({'prefix': 'auth ls'}))
+        self.hide(*[entry['key'] for entry in current.values()])
+        return current
 
-    def hide(self, key):
-        if key:
-            self.module.no_log_values.add(key)
-
-    def fail(self, msg=None, error=None):
-        kwargs = dict(changed=bool(self.done), actions=self.done)
-        if self.client is not None:
-            kwargs.update(transport=self.client.transport, round_trips=self.client.round_trips)
-        if error is not None:
-            kwargs.update(error.fail_kwargs())
-        if msg is not None:
-            kwargs['msg'] = msg
-        self.module.fail_json(**kwargs)
+    def plan(self, current):
+        new_keys = {}
+        for wanted in self.desired:
+            if wanted['state'] == 'present' and wanted['rotate'] and wanted['name'] in current:
+                new_keys[wanted['name']] = _auth.generate_key()
+                self.hide(new_keys[wanted['name']])
+        return _auth.plan(self.desired, current, allow_caps_removal=self.params['allow_caps_removal'],
+                          new_keys=new_keys)
 
     def apply(self, plan):
         client = self.client
@@ -257,15 +262,13 @@ class AuthModule(object):
                 cmd = {'prefix': 'auth get-or-create', 'entity': entity}
                 if action['caps']:
                     cmd['caps'] = _auth.flat_caps(action['caps'])
-                created = _auth.current_clients(client.mon(cmd))
-                key = (created.get(entity) or {}).get('key')
+                key = (_auth.current_clients(client.mon(cmd)).get(entity) or {}).get('key')
                 self.hide(key)
                 if key:
                     self.keys[entity] = key
             elif kind in ('import', 'rotate'):
                 key, caps = plan.imports[entity]
-                keyring = _auth.keyring_text(entity, key, caps)
-                client.mon({'prefix': 'auth import'}, inbuf=keyring.encode('utf-8'))
+                client.mon({'prefix': 'auth import'}, inbuf=_auth.keyring_text(entity, key, caps).encode('utf-8'))
                 self.keys[entity] = key
             elif kind == 'caps':
                 client.mon({'prefix': 'auth caps', 'entity': entity, 'caps': _auth.flat_caps(action['caps'])})
@@ -273,82 +276,28 @@ class AuthModule(object):
                 client.mon({'prefix': 'auth del', 'entity': entity})
             self.done.append(action)
 
-    def final_key(self, name, current, plan):
-        """The client's key after the run, or None when it is not known (yet)."""
-        if name in self.keys:
-            return self.keys[name]
-        if name in plan.imports or name not in current:
-            return None  # check mode: the key would change or be generated
-        return current[name]['key']
-
-    def invocation(self):
-        """module_args with secrets replaced, for when returned keys leave no_log_values."""
-        params = copy.deepcopy(self.module.params)
-        for client in params.get('clients') or []:
-            if client.get('secret') is not None:
-                client['secret'] = NO_LOG_PLACEHOLDER
-        return {'module_args': params}
-
-    def run(self):
-        module = self.module
-        params = module.params
-        try:
-            settings = _ceph.ConnectionSettings.from_params(params)
-            desired = _auth.desired_clients(params['clients'])
-        except (_ceph.CephError, _auth.AuthSpecError) as exc:
-            self.fail(msg=str(exc))
-        try:
-            self.client = _ceph.connect(settings, module.get_bin_path, interpreter=sys.executable)
-            current = _auth.current_clients(self.client.mon({'prefix': 'auth ls'}))
-            for entry in current.values():
-                self.hide(entry['key'])
-            new_keys = {}
-            for wanted in desired:
-                if wanted['state'] == 'present' and wanted['rotate'] and wanted['name'] in current:
-                    new_keys[wanted['name']] = _auth.generate_key()
-                    self.hide(new_keys[wanted['name']])
-            try:
-                plan = _auth.plan(desired, current, allow_caps_removal=params['allow_caps_removal'],
-                                  new_keys=new_keys)
-            except _auth.AuthSpecError as exc:
-                self.fail(msg=str(exc))
-            if not module.check_mode:
-                self.apply(plan)
-
-            clients = {}
-            keyrings = {}
-            for wanted in desired:
-                name = wanted['name']
-                if wanted['state'] != 'present':
-                    continue
-                key = self.final_key(name, current, plan)
-                caps = plan.final_caps[name]
-                clients[name] = {'caps': caps, 'key_fingerprint': _auth.fingerprint(key)}
-                if params['return_keyring'] and key:
-                    keyrings[name] = _auth.keyring_text(name, key, caps)
-            result = dict(
-                changed=plan.changed,
-                actions=plan.actions,
-                clients=clients,
-                transport=self.client.transport,
-                round_trips=self.client.round_trips,
-            )
-            if module._diff:
-                result['diff'] = plan.diff
-            if params['return_keyring']:
-                result['keyrings'] = keyrings
+    def result(self, current, plan):
+        clients = {}
+        keyrings = {}
+        for name, state in plan.after.items():
+            # A key imported or generated is known once applied; in check mode it is not.
+            key = self.keys.get(name)
+            if key is None and name not in plan.imports and name in current:
+                key = current[name]['key']
+            clients[name] = {'caps': state['caps'], 'key_fingerprint': _auth.fingerprint(key)}
+            if self.params['return_keyring'] and key:
+                keyrings[name] = _auth.keyring_text(name, key, state['caps'])
                 # The returned keys must survive the no_log masking of the
                 # result; the action plugin hides the whole result instead.
-                for name in keyrings:
-                    key = self.final_key(name, current, plan)
-                    module.no_log_values.discard(key)
-                result['invocation'] = self.invocation()
-            module.exit_json(**result)
-        except _ceph.CephError as exc:
-            self.fail(error=exc)
-        finally:
-            if self.client is not None:
-                self.client.close()
+                self.module.no_log_values.discard(key)
+        result = dict(clients=clients, after=clients)
+        if self.params['return_keyring']:
+            params = copy.deepcopy(self.params)
+            for client in params['clients']:
+                if client.get('secret') is not None:
+                    client['secret'] = NO_LOG_PLACEHOLDER
+            result.update(keyrings=keyrings, invocation={'module_args': params})
+        return result
 
 
 def main():
@@ -358,8 +307,7 @@ def main():
         allow_caps_removal=dict(type='bool', default=False),
         return_keyring=dict(type='bool', default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    AuthModule(module).run()
+    AuthModule(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)).run()
 
 
 if __name__ == '__main__':

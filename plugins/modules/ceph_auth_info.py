@@ -112,12 +112,28 @@ round_trips:
   sample: 1
 '''
 
-import sys
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _ceph
+
+
+class AuthInfoModule(_ceph.CephModule):
+
+    def read(self):
+        return _auth.current_clients(self.connect().mon({'prefix': 'auth ls'}))
+
+    def result(self, current, plan):
+        names = self.params['names']
+        clients = _auth.info(current, names)
+        returned = set(c['name'] for c in clients) if self.params['return_keyring'] else set()
+        self.hide(*[entry['key'] for name, entry in current.items() if name not in returned])
+        result = dict(clients=clients, missing=[name for name in names or [] if name not in current])
+        if self.params['return_keyring']:
+            result['keyrings'] = dict(
+                (name, _auth.keyring_text(name, current[name]['key'], current[name]['caps']))
+                for name in sorted(returned) if current[name]['key'])
+        return result
 
 
 def main():
@@ -126,38 +142,7 @@ def main():
         names=dict(type='list', elements='str'),
         return_keyring=dict(type='bool', default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = None
-    try:
-        settings = _ceph.ConnectionSettings.from_params(module.params)
-        client = _ceph.connect(settings, module.get_bin_path, interpreter=sys.executable)
-        current = _auth.current_clients(client.mon({'prefix': 'auth ls'}))
-        names = module.params['names']
-        clients = _auth.info(current, names)
-        returned = set(c['name'] for c in clients) if module.params['return_keyring'] else set()
-        for name, entry in current.items():
-            if name not in returned and entry['key']:
-                module.no_log_values.add(entry['key'])
-        result = dict(
-            changed=False,
-            clients=clients,
-            missing=[name for name in names or [] if name not in current],
-            transport=client.transport,
-            round_trips=client.round_trips,
-        )
-        if module.params['return_keyring']:
-            result['keyrings'] = dict(
-                (name, _auth.keyring_text(name, current[name]['key'], current[name]['caps']))
-                for name in sorted(returned) if current[name]['key'])
-        module.exit_json(**result)
-    except _ceph.CephError as exc:
-        kwargs = exc.fail_kwargs()
-        if client is not None:
-            kwargs.update(transport=client.transport, round_trips=client.round_trips)
-        module.fail_json(**kwargs)
-    finally:
-        if client is not None:
-            client.close()
+    AuthInfoModule(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)).run()
 
 
 if __name__ == '__main__':

@@ -174,6 +174,18 @@ actions:
   type: list
   elements: dict
   sample: [{path: /etc/ceph/dcn0.conf, cluster: dcn0, kind: conf, action: write}]
+before:
+  description:
+    - Per path that changes, the file before the run as its diff shows it (a keyring's entity,
+      key fingerprint, owner, group and mode; never a key).
+  returned: always
+  type: dict
+  sample: {/etc/ceph/dcn0.conf: "state: absent\n"}
+after:
+  description: Per path that changes, the file after the run, in the same form as RV(before).
+  returned: always
+  type: dict
+  sample: {/etc/ceph/dcn0.conf: "# Managed by edgestack.glance_ceph (ceph_client_auth): ..."}
 problems:
   description:
     - What stopped the module before it changed anything (then it fails). V(kind)
@@ -190,6 +202,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _client_files as _files
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
 
 ROOT = 0
 
@@ -289,94 +302,93 @@ def _describe_text(side):
                    if k in side)
 
 
-def run_module(module):
-    params = module.params
-    try:
-        desired = _validate(params)
-        for cluster in desired['clusters']:
-            for client in cluster['clients']:
-                if client['key']:
-                    module.no_log_values.add(client['key'])
+class ClientFilesModule(_lifecycle.Lifecycle):
+
+    def read(self):
+        module = self.module
+        desired = self.desired = _validate(self.params)
+        self.hide(*[client['key'] for cluster in desired['clusters'] for client in cluster['clients']])
         directory = desired['dir']
-        dir_info = None
-        if os.path.lexists(directory):
-            if not os.path.isdir(directory) or os.path.islink(directory):
-                raise _files.FileError('%s exists and is not a directory' % directory)
-            dir_info = os.stat(directory)
-        names = [c['name'] for c in desired['clusters']]
-        names += [n for n in desired['absent'] if n not in names]
-        current = {}
-        if dir_info is not None:
-            local_confs = set(n + '.conf' for n in desired['local'])
-            for entry in _files.cluster_file_names(names, os.listdir(directory)):
-                if entry in local_confs:
-                    continue  # the daemons' own conf: never written, checked with ceph-conf below
-                state = _files.read_file(os.path.join(directory, entry))
-                if state is None:
-                    continue
-                old_key = (_auth.keyring_key(state['content'], _files.first_section(state['content']) or '')
-                           if entry.endswith('.keyring') else None)
-                if old_key:
-                    module.no_log_values.add(old_key)
-                current[entry] = state
+        try:
+            self.dir_info = None
+            if os.path.lexists(directory):
+                if not os.path.isdir(directory) or os.path.islink(directory):
+                    raise _files.FileError('%s exists and is not a directory' % directory)
+                self.dir_info = os.stat(directory)
+            names = [c['name'] for c in desired['clusters']]
+            names += [n for n in desired['absent'] if n not in names]
+            current = {}
+            if self.dir_info is not None:
+                local_confs = set(n + '.conf' for n in desired['local'])
+                for entry in _files.cluster_file_names(names, os.listdir(directory)):
+                    if entry in local_confs:
+                        continue  # the daemons' own conf: never written, checked with ceph-conf below
+                    state = _files.read_file(os.path.join(directory, entry))
+                    if state is None:
+                        continue
+                    if entry.endswith('.keyring'):
+                        self.hide(_auth.keyring_key(state['content'], _files.first_section(state['content']) or ''))
+                    current[entry] = state
+        except (IOError, OSError) as exc:
+            raise _files.FileError('cannot read the client directory: %s' % exc)
         # Found before anything changes: it checks every conf written and every local conf.
-        ceph_conf = module.get_bin_path('ceph-conf', required=True) if desired['clusters'] else None
-        local_fsids = {}
+        self.ceph_conf = module.get_bin_path('ceph-conf', required=True) if desired['clusters'] else None
+        self.local_fsids = {}
         for name in desired['local']:
             path = os.path.join(directory, name + '.conf')
             if not os.path.isfile(path):
-                local_fsids[name] = (None, '%s does not exist' % path)
+                self.local_fsids[name] = (None, '%s does not exist' % path)
             else:
-                local_fsids[name] = _read_local_fsid(module, ceph_conf, path)
-        actions, problems = _files.plan_directory(desired, current, local_fsids)
-    except _files.FileError as exc:
-        module.fail_json(msg=str(exc), changed=False, actions=[], problems=[])
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot read the client directory: %s' % exc, changed=False, actions=[], problems=[])
+                self.local_fsids[name] = _read_local_fsid(module, self.ceph_conf, path)
+        return current
 
-    if problems:
-        module.fail_json(msg='nothing changed; ' + '; '.join('%s %s' % (p['path'], p['detail']) for p in problems),
-                         changed=False, actions=[], problems=problems)
+    def plan(self, current):
+        directory = self.desired['dir']
+        self.file_actions, problems = _files.plan_directory(self.desired, current, self.local_fsids)
+        if problems:
+            raise _files.FileError('nothing changed; ' + '; '.join('%s %s' % (p['path'], p['detail'])
+                                                                   for p in problems), problems=problems)
+        dir_info = self.dir_info
+        self.dir_action = None
+        if dir_info is None:
+            self.dir_action = 'create'
+        elif (dir_info.st_uid, dir_info.st_gid, dir_info.st_mode & 0o7777) != (ROOT, ROOT, 0o755):
+            self.dir_action = 'attributes'
+        shown = [{k: a[k] for k in ('path', 'cluster', 'kind', 'action')} for a in self.file_actions]
+        diffs = [_diff(a, current.get(a['file'])) for a in self.file_actions]
+        if self.dir_action:
+            shown.insert(0, {'path': directory, 'cluster': None, 'kind': 'directory', 'action': self.dir_action})
+            diffs.insert(0, {'before_header': directory, 'after_header': directory,
+                             'before': 'state: absent\n' if dir_info is None else _attributes_text(
+                                 dir_info.st_uid, dir_info.st_gid, dir_info.st_mode & 0o7777),
+                             'after': _attributes_text(ROOT, ROOT, 0o755)})
+        return _lifecycle.Plan(actions=shown, diff=diffs, before=dict((d['before_header'], d['before']) for d in diffs),
+                               after=dict((d['after_header'], d['after']) for d in diffs))
 
-    dir_action = None
-    if dir_info is None:
-        dir_action = 'create'
-    elif (dir_info.st_uid, dir_info.st_gid, dir_info.st_mode & 0o7777) != (ROOT, ROOT, 0o755):
-        dir_action = 'attributes'
-    shown = [{k: a[k] for k in ('path', 'cluster', 'kind', 'action')} for a in actions]
-    if dir_action:
-        shown.insert(0, {'path': directory, 'cluster': None, 'kind': 'directory', 'action': dir_action})
-    result = dict(changed=bool(shown), actions=shown, problems=[])
-    if module._diff:
-        diffs = []
-        if dir_action:
-            diffs.append({'before_header': directory, 'after_header': directory,
-                          'before': 'state: absent\n' if dir_info is None else _attributes_text(
-                              dir_info.st_uid, dir_info.st_gid, dir_info.st_mode & 0o7777),
-                          'after': _attributes_text(ROOT, ROOT, 0o755)})
-        diffs += [_diff(a, current.get(a['file'])) for a in actions]
-        result['diff'] = diffs
-
-    if shown and not module.check_mode:
-        path = directory
+    def apply(self, plan):
+        directory = path = self.desired['dir']
         try:
-            if dir_action == 'create':
+            if self.dir_action == 'create':
                 os.makedirs(directory, 0o755)
-            if dir_action:
+            if self.dir_action:
                 _files.set_attributes(directory, ROOT, ROOT, 0o755)
-            for action in actions:
+                self.done.append(plan.actions[0])
+            for action, shown in zip(self.file_actions, plan.actions[len(self.done):]):
                 path = action['path']
                 if action['action'] == 'remove':
                     os.unlink(path)
                 elif action['action'] == 'attributes':
                     _files.set_attributes(path, action['uid'], action['gid'], action['mode'])
                 else:
-                    validate = _conf_validator(module, ceph_conf) if action['kind'] == 'conf' else None
+                    validate = _conf_validator(self.module, self.ceph_conf) if action['kind'] == 'conf' else None
                     _files.write_atomically(path, action['content'], action['uid'], action['gid'], action['mode'],
                                             validate=validate)
+                self.done.append(shown)
         except (IOError, OSError, _files.FileError) as exc:
-            module.fail_json(msg='cannot change %s: %s' % (path, exc), changed=True, actions=shown, problems=[])
-    module.exit_json(**result)
+            raise _files.FileError('cannot change %s: %s' % (path, exc))
+
+    def partial(self):
+        return dict(problems=[])
 
 
 def _conf_validator(module, ceph_conf):
@@ -411,7 +423,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    run_module(module)
+    ClientFilesModule(module).run()
 
 
 if __name__ == '__main__':

@@ -138,6 +138,16 @@ actions:
   type: list
   elements: str
   sample: [write]
+before:
+  description: The file before the run (entity, key fingerprint, owner, group, mode), or C(state=absent). Never a key.
+  returned: always
+  type: dict
+  sample: {state: absent}
+after:
+  description: The file after the run, in the same form as RV(before).
+  returned: always
+  type: dict
+  sample: {entity: client.glance, key: "sha256:0c1d2e3f4a5b", managed: true, owner: root, group: glance, mode: "0640"}
 key_fingerprint:
   description: Fingerprint of the key the file holds after the run (null when absent).
   returned: always
@@ -151,6 +161,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _client_files as _files
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
 
 KeyringError = _files.FileError
 
@@ -170,7 +181,7 @@ def validate(params):
         raise KeyringError('key is required with state present')
     key = _files.checked_key(params['key'], name)
     desired.update(name=name, key=key, mode=_files.parse_mode(params['mode']),
-                   content=_files.keyring_content(name, key))
+                   content=_files.keyring_content(name, key, 'ceph_keyring'))
     return desired
 
 
@@ -179,54 +190,57 @@ def _describe(content, entity, uid, gid, mode):
     return _files.describe(content, entity, _files.user_name(uid), _files.group_name(gid), mode)
 
 
-def run_module(module):
-    params = module.params
-    try:
-        desired = validate(params)
+class KeyringModule(_lifecycle.Lifecycle):
+
+    def read(self):
+        params = self.params
+        desired = self.desired = validate(params)
         if desired['state'] == 'present':
-            module.no_log_values.add(desired['key'])
+            self.hide(desired['key'])
             desired['uid'] = _files.user_id(params['owner'])
             desired['gid'] = _files.group_id(params['group'])
             directory = os.path.dirname(desired['path'])
             if not os.path.isdir(directory):
                 raise KeyringError('directory %s does not exist: create it first' % directory)
-        current = _files.read_file(desired['path'])
+        try:
+            current = _files.read_file(desired['path'])
+        except (IOError, OSError) as exc:
+            raise KeyringError('cannot read %s: %s' % (params['path'], exc))
         if current is not None:
-            old_key = _auth.keyring_key(current['content'], params.get('name') or '')
-            if old_key:
-                module.no_log_values.add(old_key)
-        actions = _files.plan_file(desired, current)
-    except KeyringError as exc:
-        module.fail_json(msg=str(exc), path=params['path'], changed=False, actions=[])
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='cannot read %s: %s' % (params['path'], exc), path=params['path'], changed=False,
-                         actions=[])
+            self.hide(_auth.keyring_key(current['content'], params.get('name') or ''))
+        return current
 
-    result = dict(changed=bool(actions), path=desired['path'], actions=actions)
-    present = desired['state'] == 'present'
-    result['key_fingerprint'] = _auth.fingerprint(desired['key']) if present else None
-    if module._diff:
-        entity = params.get('name') or (_files.first_section(current['content']) if current else None)
+    def plan(self, current):
+        desired = self.desired
+        present = desired['state'] == 'present'
+        entity = self.params.get('name') or (_files.first_section(current['content']) if current else None)
         before = (_describe(current['content'], entity, current['uid'], current['gid'], current['mode'])
                   if current else {'state': 'absent'})
         after = (_describe(desired['content'], desired['name'], desired['uid'], desired['gid'], desired['mode'])
                  if present else {'state': 'absent'})
-        result['diff'] = {'before_header': desired['path'], 'after_header': desired['path'],
-                          'before': before, 'after': after}
+        return _lifecycle.Plan(actions=_files.plan_file(desired, current), before=before, after=after,
+                               diff={'before_header': desired['path'], 'after_header': desired['path'],
+                                     'before': before, 'after': after})
 
-    if actions and not module.check_mode:
+    def apply(self, plan):
+        desired = self.desired
         try:
-            if 'write' in actions:
+            if 'write' in plan.actions:
                 _files.write_atomically(desired['path'], desired['content'], desired['uid'], desired['gid'],
                                         desired['mode'])
-            elif 'attributes' in actions:
+            elif 'attributes' in plan.actions:
                 _files.set_attributes(desired['path'], desired['uid'], desired['gid'], desired['mode'])
-            elif 'remove' in actions:
+            elif 'remove' in plan.actions:
                 os.unlink(desired['path'])
         except (IOError, OSError) as exc:
-            module.fail_json(msg='cannot %s %s: %s' % (actions[0], desired['path'], exc), path=desired['path'],
-                             changed=False, actions=[])
-    module.exit_json(**result)
+            raise KeyringError('cannot %s %s: %s' % (plan.actions[0], desired['path'], exc))
+
+    def result(self, current, plan):
+        present = self.desired['state'] == 'present'
+        return dict(key_fingerprint=_auth.fingerprint(self.desired['key']) if present else None)
+
+    def partial(self):
+        return dict(path=self.params['path'])
 
 
 def main():
@@ -244,7 +258,7 @@ def main():
         required_if=[('state', 'present', ('name', 'key'))],
         supports_check_mode=True,
     )
-    run_module(module)
+    KeyringModule(module).run()
 
 
 if __name__ == '__main__':

@@ -231,6 +231,16 @@ pools:
       max_objects: 0
       application: [rbd]
       rbd_init: true
+before:
+  description: The settings of every listed pool that exists before the run, keyed by pool name.
+  returned: always
+  type: dict
+  sample: {images: {pool_type: replicated, size: 3, pg_num: 32, application: [rbd]}}
+after:
+  description: The same as RV(pools).
+  returned: always
+  type: dict
+  sample: {images: {pool_type: replicated, size: 3, pg_num: 64, application: [rbd]}}
 mon_allow_pool_delete_overridden:
   description: Whether the module lifted C(mon_allow_pool_delete) (and restored it) to delete pools.
   returned: always
@@ -248,7 +258,6 @@ round_trips:
   sample: 2
 '''
 
-import sys
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -259,46 +268,34 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _pool
 DELETE_GUARD = 'mon_allow_pool_delete'
 
 
-class PoolModule(object):
+class PoolModule(_ceph.CephModule):
 
-    def __init__(self, module):
-        self.module = module
-        self.client = None
-        self.done = []
-        self.overridden = False
-        self.previous_guard = None
+    overridden = False
+    previous_guard = None
 
-    def fail(self, msg=None, error=None, **extra):
-        kwargs = dict(changed=bool(self.done), actions=self.done, mon_allow_pool_delete_overridden=self.overridden)
-        if self.client is not None:
-            kwargs.update(transport=self.client.transport, round_trips=self.client.round_trips)
-        if error is not None:
-            kwargs.update(error.fail_kwargs())
-        if msg is not None:
-            kwargs['msg'] = msg
-        kwargs.update(extra)
-        self.module.fail_json(**kwargs)
-
-    def read(self, desired):
-        client = self.client
+    def read(self):
+        self.desired = _pool.desired_pools(self.params['pools'])
+        client = self.connect()
         ls_detail = client.mon({'prefix': 'osd pool ls', 'detail': 'detail'}) or []
-        rule_dump = client.mon({'prefix': 'osd crush rule dump'}) if _pool.needs_rule_dump(desired) else None
+        self.rule_dump = client.mon({'prefix': 'osd crush rule dump'}) if _pool.needs_rule_dump(self.desired) else None
         osd_dump = client.mon({'prefix': 'osd dump'}) if _pool.needs_osd_dump(ls_detail) else None
-        current = _pool.current_pools(ls_detail, rule_dump, osd_dump)
+        current = _pool.current_pools(ls_detail, self.rule_dump, osd_dump)
         contents = {}
-        for name in _pool.rbd_info_reads(desired, current):
+        for name in _pool.rbd_info_reads(self.desired, current):
             contents[name] = client.read_object(name, 'rbd_info')
         _pool.record_rbd_info(current, contents)
-        return current, rule_dump
+        return current
+
+    def plan(self, current):
+        return _pool.plan(self.desired, current, allow_delete=self.params['allow_delete'], rule_dump=self.rule_dump)
 
     def apply(self, plan):
-        override = self.module.params['override_mon_allow_pool_delete']
         try:
             for action in plan.actions:
                 if action['prefix'] == _pool.RBD_INIT:
                     self.client.rbd_pool_init(action['pool'])
                 elif action['prefix'] == 'osd pool rm':
-                    self.delete(action, override)
+                    self.delete(action)
                 else:
                     self.client.mon(action)
                 self.done.append(action)
@@ -306,7 +303,13 @@ class PoolModule(object):
             if self.overridden:
                 self.restore_guard()
 
-    def delete(self, action, override):
+    def result(self, current, plan):
+        return dict(pools=plan.after)
+
+    def partial(self):
+        return dict(super(PoolModule, self).partial(), mon_allow_pool_delete_overridden=self.overridden)
+
+    def delete(self, action):
         if not self.overridden:
             try:
                 self.client.mon(action)
@@ -314,32 +317,19 @@ class PoolModule(object):
             except _ceph.CephCommandError as exc:
                 if not _pool.pool_delete_disabled(exc.stderr or exc.msg):
                     raise
-                if not override:
+                if not self.params['override_mon_allow_pool_delete']:
                     settings = self.client.settings
-                    self.fail(
-                        msg="cannot delete pool %r: %s refuses pool deletion because its monitors' %s is false. "
-                            "Allow it with `ceph --cluster %s config set mon %s true` (and set it back "
-                            "afterwards), or set override_mon_allow_pool_delete: true to have this module lift "
-                            "it for the deletion and restore it"
-                            % (action['pool'], settings.describe(), DELETE_GUARD, settings.cluster, DELETE_GUARD),
+                    raise _ceph.CephCommandError(
+                        "cannot delete pool %r: %s refuses pool deletion because its monitors' %s is false. "
+                        "Allow it with `ceph --cluster %s config set mon %s true` (and set it back "
+                        "afterwards), or set override_mon_allow_pool_delete: true to have this module lift "
+                        "it for the deletion and restore it"
+                        % (action['pool'], settings.describe(), DELETE_GUARD, settings.cluster, DELETE_GUARD),
                         cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr)
-            self.previous_guard = self.guard_setting()
+            self.previous_guard = _pool.config_db_value(self.client.mon({'prefix': 'config dump'}), 'mon',
+                                                        DELETE_GUARD)
             self.client.mon({'prefix': 'config set', 'who': 'mon', 'name': DELETE_GUARD, 'value': 'true'})
             self.overridden = True
-        self.delete_retrying(action)
-
-    def restore_guard(self):
-        if self.previous_guard is None:
-            self.client.mon({'prefix': 'config rm', 'who': 'mon', 'name': DELETE_GUARD})
-        else:
-            self.client.mon({'prefix': 'config set', 'who': 'mon', 'name': DELETE_GUARD,
-                             'value': self.previous_guard})
-
-    def guard_setting(self):
-        """The value of mon_allow_pool_delete in the config database for 'mon', or None."""
-        return _pool.config_db_value(self.client.mon({'prefix': 'config dump'}), 'mon', DELETE_GUARD)
-
-    def delete_retrying(self, action):
         # The monitors pick up a config database change within moments.
         deadline = time.time() + self.client.settings.timeout
         while True:
@@ -350,48 +340,19 @@ class PoolModule(object):
                 if not _pool.pool_delete_disabled(exc.stderr or exc.msg):
                     raise
                 if time.time() >= deadline:
-                    self.fail(
-                        msg="cannot delete pool %r: %s still refuses pool deletion after %s was set to true in "
-                            "its configuration database; a monitor configuration file probably sets it to false"
-                            % (action['pool'], self.client.settings.describe(), DELETE_GUARD),
+                    raise _ceph.CephCommandError(
+                        "cannot delete pool %r: %s still refuses pool deletion after %s was set to true in "
+                        "its configuration database; a monitor configuration file probably sets it to false"
+                        % (action['pool'], self.client.settings.describe(), DELETE_GUARD),
                         cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr)
-                time.sleep(0.2)
+            time.sleep(0.2)
 
-    def run(self):
-        module = self.module
-        params = module.params
-        try:
-            settings = _ceph.ConnectionSettings.from_params(params)
-            desired = _pool.desired_pools(params['pools'])
-        except (_ceph.CephError, _pool.PoolSpecError) as exc:
-            self.fail(msg=str(exc))
-        try:
-            self.client = _ceph.connect(settings, module.get_bin_path, interpreter=sys.executable)
-            current, rule_dump = self.read(desired)
-            try:
-                plan = _pool.plan(desired, current, allow_delete=params['allow_delete'], rule_dump=rule_dump)
-            except _pool.PoolSpecError as exc:
-                self.fail(msg=str(exc))
-            for warning in plan.warnings:
-                module.warn(warning)
-            if not module.check_mode:
-                self.apply(plan)
-            result = dict(
-                changed=plan.changed,
-                actions=plan.actions,
-                pools=plan.after,
-                mon_allow_pool_delete_overridden=self.overridden,
-                transport=self.client.transport,
-                round_trips=self.client.round_trips,
-            )
-            if module._diff:
-                result['diff'] = plan.diff
-            module.exit_json(**result)
-        except _ceph.CephError as exc:
-            self.fail(error=exc)
-        finally:
-            if self.client is not None:
-                self.client.close()
+    def restore_guard(self):
+        if self.previous_guard is None:
+            self.client.mon({'prefix': 'config rm', 'who': 'mon', 'name': DELETE_GUARD})
+        else:
+            self.client.mon({'prefix': 'config set', 'who': 'mon', 'name': DELETE_GUARD,
+                             'value': self.previous_guard})
 
 
 def main():
@@ -401,8 +362,7 @@ def main():
         allow_delete=dict(type='bool', default=False),
         override_mon_allow_pool_delete=dict(type='bool', default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    PoolModule(module).run()
+    PoolModule(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)).run()
 
 
 if __name__ == '__main__':

@@ -137,42 +137,30 @@ round_trips:
   sample: 2
 '''
 
-import sys
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _ceph
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _pool
 
 
-def main():
-    argument_spec = _ceph.connection_argument_spec()
-    argument_spec.update(names=dict(type='list', elements='str'))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = None
-    try:
-        settings = _ceph.ConnectionSettings.from_params(module.params)
-        client = _ceph.connect(settings, module.get_bin_path, interpreter=sys.executable)
+class PoolInfoModule(_ceph.CephModule):
+
+    def read(self):
+        client = self.connect()
         ls_detail = client.mon({'prefix': 'osd pool ls', 'detail': 'detail'}) or []
         rule_dump = client.mon({'prefix': 'osd crush rule dump'})
         osd_dump = client.mon({'prefix': 'osd dump'}) if _pool.needs_osd_dump(ls_detail) else None
-        current = _pool.current_pools(ls_detail, rule_dump, osd_dump)
-        names = module.params['names']
-        module.exit_json(
-            changed=False,
-            pools=_pool.info(current, names),
-            missing=[name for name in names or [] if name not in current],
-            transport=client.transport,
-            round_trips=client.round_trips,
-        )
-    except _ceph.CephError as exc:
-        kwargs = exc.fail_kwargs()
-        if client is not None:
-            kwargs.update(transport=client.transport, round_trips=client.round_trips)
-        module.fail_json(**kwargs)
-    finally:
-        if client is not None:
-            client.close()
+        return _pool.current_pools(ls_detail, rule_dump, osd_dump)
+
+    def result(self, current, plan):
+        names = self.params['names']
+        return dict(pools=_pool.info(current, names), missing=[name for name in names or [] if name not in current])
+
+
+def main():
+    argument_spec = _ceph.connection_argument_spec()
+    argument_spec.update(names=dict(type='list', elements='str'))
+    PoolInfoModule(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)).run()
 
 
 if __name__ == '__main__':

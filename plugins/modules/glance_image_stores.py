@@ -249,6 +249,16 @@ actions:
   elements: dict
   sample:
     - {image: cirros-raw, id: 0b0fb2c6-5bd4-4a1c-9a3e-8d8ed1d3b0a1, method: copy-image, stores: [dcn0, dcn1]}
+before:
+  description: The stores of every image found, keyed by the name or id requested, before the run.
+  returned: when the stores could be read
+  type: dict
+  sample: {cirros-raw: [central]}
+after:
+  description: The stores every image found is in once its copies are done (in check mode, would be).
+  returned: when the stores could be read
+  type: dict
+  sample: {cirros-raw: [central, dcn0, dcn1]}
 stores:
   description:
     - The stores of the Glance API, keyed by id. C(type) is null when the
@@ -292,6 +302,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _image_stores
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
 
 try:
     import openstack
@@ -324,26 +335,17 @@ def argument_spec():
     )
 
 
-class ImageStoresModule(object):
+class ImageStoresModule(_lifecycle.Lifecycle):
+
+    client = None
+    distributor = None
 
     def __init__(self, module):
-        self.module = module
-        self.client = None
-        self.result = dict(changed=False, images=[], actions=[], stores={}, seconds=0.0, round_trips=0)
-
-    def fail(self, msg=None, error=None, **extra):
-        result = dict(self.result)
-        if self.client is not None:
-            result['round_trips'] = self.client.round_trips
-        if error is not None:
-            result.update(error.fail_kwargs())
-        if msg is not None:
-            result['msg'] = msg
-        result.update(extra)
-        self.module.fail_json(**result)
+        super(ImageStoresModule, self).__init__(module)
+        self.known = dict(images=[], stores={}, seconds=0.0)  # reported on failure too
 
     def connect(self):
-        params = self.module.params
+        params = self.params
         kwargs = {}
         for option, key in (('cloud', 'cloud'), ('auth', 'auth'), ('auth_type', 'auth_type'),
                             ('region_name', 'region_name'), ('interface', 'interface'),
@@ -355,14 +357,11 @@ class ImageStoresModule(object):
             conn = openstack.connect(**kwargs)
             endpoint = params['image_endpoint'] or self._catalog_endpoint(conn)
         except (sdk_exceptions.SDKException, ks_exceptions.ClientException) as exc:
-            self.fail(msg='cannot authenticate or find the image endpoint%s: %s'
-                      % (' (cloud %s)' % params['cloud'] if params['cloud'] else '', exc))
-        try:
-            self.client = _image_stores.GlanceImagesClient(conn.session, endpoint, timeout=params['api_timeout'],
-                                                           request_exceptions=(ks_exceptions.ClientException,))
-        except _image_stores.ImageStoresError as exc:
-            self.fail(error=exc)
-        self.result['endpoint'] = self.client.base
+            raise _image_stores.ImageStoresError('cannot authenticate or find the image endpoint%s: %s' % (
+                ' (cloud %s)' % params['cloud'] if params['cloud'] else '', exc))
+        self.client = _image_stores.GlanceImagesClient(conn.session, endpoint, timeout=params['api_timeout'],
+                                                       request_exceptions=(ks_exceptions.ClientException,))
+        self.known['endpoint'] = self.client.base
 
     @staticmethod
     def _catalog_endpoint(conn):
@@ -378,73 +377,55 @@ class ImageStoresModule(object):
                 % (config.get_region_name('image'), config.get_interface('image')))
         return endpoint
 
-    def read(self, images, stores):
-        catalog, types_known = self.client.stores()
-        self.result['stores'] = catalog
-        resolved = []
-        for ref in images:
-            image, error = self.client.lookup(ref)
-            resolved.append((ref, image, error))
-        params = self.module.params
-        return _image_stores.plan(resolved, stores, catalog, central=params['central_store'],
-                                  types_known=types_known, endpoint=self.client.base)
-
-    def run(self):
-        module = self.module
-        params = module.params
-        if params['timeout'] < 1:
-            self.fail(msg='timeout must be at least 1 second, got %d' % params['timeout'])
-        if params['api_timeout'] < 1:
-            self.fail(msg='api_timeout must be at least 1 second, got %d' % params['api_timeout'])
-        try:
-            images = _image_stores.desired_images(params['images'])
-            stores = _image_stores.desired_stores(params['stores'])
-        except _image_stores.ImageStoresError as exc:
-            self.fail(error=exc)
+    def read(self):
+        params = self.params
+        for option in ('timeout', 'api_timeout'):
+            if params[option] < 1:
+                raise _image_stores.ImageStoresError('%s must be at least 1 second, got %d' % (option, params[option]))
+        self.images = _image_stores.desired_images(params['images'])
+        self.stores = _image_stores.desired_stores(params['stores'])
         self.connect()
-        try:
-            plan = self.read(images, stores)
-        except _image_stores.ImageStoresError as exc:
-            self.fail(error=exc)
-        self.result.update(central_store=plan.central, target_stores=plan.targets, images=plan.images,
-                           actions=_image_stores.actions(plan))
-        for warning in plan.warnings:
-            module.warn(warning)
-        if module._diff:
-            self.result['diff'] = _image_stores.diff(plan)
-        errors = plan.errors
-        if errors:
-            self.fail(msg='nothing was copied: %s' % '; '.join(errors))
-        if module.check_mode:
-            self.result['changed'] = plan.changed
-            self.finish()
-        self.apply(plan)
+        catalog = self.client.stores()
+        self.known['stores'] = catalog
+        return catalog, [(ref,) + tuple(self.client.lookup(ref)) for ref in self.images]
+
+    def plan(self, current):
+        catalog, resolved = current
+        plan = _image_stores.plan(resolved, self.stores, catalog, central=self.params['central_store'],
+                                  endpoint=self.client.base)
+        self.known.update(central_store=plan.central, target_stores=plan.targets, images=plan.images)
+        if plan.errors:
+            for warning in plan.warnings:
+                self.module.warn(warning)
+            raise _image_stores.ImageStoresError('nothing was copied: %s' % '; '.join(plan.errors))
+        return plan
 
     def apply(self, plan):
-        params = self.module.params
-        distributor = _image_stores.Distributor(self.client, plan,
-                                                all_stores_must_succeed=params['all_stores_must_succeed'])
+        params = self.params
+        self.distributor = _image_stores.Distributor(self.client, plan,
+                                                     all_stores_must_succeed=params['all_stores_must_succeed'])
+        self.done = self.distributor.requests
         begin = time.monotonic()
         try:
-            distributor.start()
+            self.distributor.start()
             if params['wait']:
-                distributor.wait(params['timeout'])
+                self.distributor.wait(params['timeout'])
             else:
-                distributor.no_wait()
-        except _image_stores.ImageStoresError as exc:
-            self.result.update(changed=distributor.changed, actions=distributor.requests)
-            self.fail(error=exc)
+                self.distributor.no_wait()
         finally:
-            self.result['seconds'] = round(time.monotonic() - begin, 2)
-        self.result.update(changed=distributor.changed, actions=distributor.requests)
-        failures = distributor.failures()
+            self.known['seconds'] = round(time.monotonic() - begin, 2)
+        failures = self.distributor.failures()
         if failures:
-            self.fail(msg='%d of the copies did not complete: %s' % (len(failures), '; '.join(failures)))
-        self.finish()
+            raise _image_stores.ImageStoresError('%d of the copies did not complete: %s'
+                                                 % (len(failures), '; '.join(failures)))
 
-    def finish(self):
-        self.result['round_trips'] = self.client.round_trips
-        self.module.exit_json(**self.result)
+    def result(self, current, plan):
+        if self.distributor is None:
+            return {}
+        return dict(changed=self.distributor.changed, actions=self.distributor.requests)
+
+    def partial(self):
+        return dict(self.known, round_trips=self.client.round_trips if self.client else 0)
 
 
 def main():

@@ -264,7 +264,7 @@ def test_drift_is_repaired_and_stale_files_removed(lab, converged, run_ceph):
     # An edge host holds another edge site's files: one the collection wrote, one it did not.
     write(lab, edge_host, f"/etc/ceph/{other_edge}.conf", expected_conf(lab, other_edge))
     write(lab, edge_host, f"/etc/ceph/{other_edge}.client.glance.keyring",
-          f"{HEADER} (ceph_keyring): stale\n[client.glance]\n\tkey = {new_key()}\n", "root:glance", "0640")
+          f"{HEADER} (ceph_client_files): stale\n[client.glance]\n\tkey = {new_key()}\n", "root:glance", "0640")
     foreign = f"/etc/ceph/{other_edge}.client.it-foreign.keyring"
     write(lab, edge_host, foreign, f"[client.it-foreign]\n\tkey = {new_key()}\n", "root:root", "0600")
     try:
@@ -382,7 +382,7 @@ def test_preflight_names_host_cluster_and_cause(lab, converged, run_ceph):
     lab.exec(perms_host, ["chmod", "0600", perms_path], check=True)
     # Key mismatch: a well-formed keyring with another key.
     key_path = f"/etc/ceph/{edge[-1]}.client.glance.keyring"
-    write(lab, key_host, key_path, f"{HEADER} (ceph_keyring): wrong\n[client.glance]\n\tkey = {new_key()}\n",
+    write(lab, key_host, key_path, f"{HEADER} (ceph_client_files): wrong\n[client.glance]\n\tkey = {new_key()}\n",
           "root:glance", "0640")
     # Network: the conf points at a monitor address where nothing listens.
     net_site = edge[0]

@@ -55,7 +55,7 @@ CATALOG = m.store_catalog(DETAIL, detailed=True)
 CATALOG_NO_TYPES = m.store_catalog(PLAIN, detailed=False)
 
 
-def plan_for(images, stores=('dcn0', 'dcn1'), catalog=None, central=None, types_known=True):
+def plan_for(images, stores=('dcn0', 'dcn1'), catalog=None, central=None):
     refs = []
     for raw in images:
         if isinstance(raw, tuple):
@@ -63,7 +63,7 @@ def plan_for(images, stores=('dcn0', 'dcn1'), catalog=None, central=None, types_
         else:
             refs.append((raw['name'], raw, None))
     return m.plan(refs, m.desired_stores(list(stores) if stores is not None else None),
-                  CATALOG if catalog is None else catalog, central=central, types_known=types_known,
+                  CATALOG if catalog is None else catalog, central=central,
                   endpoint='http://192.0.2.9:9292/v2')
 
 
@@ -218,7 +218,7 @@ def test_non_raw_to_edge_rbd_is_refused_with_the_reason():
 
 
 def test_non_raw_is_refused_also_when_store_types_are_hidden():
-    plan = plan_for([QCOW2], catalog=CATALOG_NO_TYPES, types_known=False)
+    plan = plan_for([QCOW2], catalog=CATALOG_NO_TYPES)
     assert actions_of(plan) == {'dcn0': m.REFUSE, 'dcn1': m.REFUSE}
     assert 'taken to be RBD' in plan.images[0]['stores']['dcn0']['msg']
 
@@ -522,8 +522,8 @@ class Session(object):
 def test_client_reads_detailed_stores_in_one_request():
     session = Session({('GET', '/info/stores/detail'): Resp(200, DETAIL)})
     client = m.GlanceImagesClient(session, 'http://192.0.2.9:9292')
-    catalog, known = client.stores()
-    assert known and catalog == CATALOG and client.round_trips == 1
+    catalog = client.stores()
+    assert catalog == CATALOG and client.round_trips == 1
     method, url, kwargs = session.requests[0]
     assert (method, url) == ('GET', 'http://192.0.2.9:9292/v2/info/stores/detail')
     assert kwargs['raise_exc'] is False and kwargs['timeout'] == 30
@@ -533,8 +533,8 @@ def test_client_reads_detailed_stores_in_one_request():
 def test_client_falls_back_to_plain_stores_when_the_policy_hides_details():
     session = Session({('GET', '/info/stores/detail'): Resp(403, {'message': 'forbidden'}),
                        ('GET', '/info/stores'): Resp(200, PLAIN)})
-    catalog, known = m.GlanceImagesClient(session, 'http://192.0.2.9:9292').stores()
-    assert not known and catalog == CATALOG_NO_TYPES
+    catalog = m.GlanceImagesClient(session, 'http://192.0.2.9:9292').stores()
+    assert catalog == CATALOG_NO_TYPES
 
 
 def test_client_says_when_glance_has_a_single_store():

@@ -116,3 +116,34 @@ def test_vips(value, ok):
                                        ("a b", False), ("0.0.0.0", False)])
 def test_host_addresses(value, ok):
     assert (_rules.host_address_problem(value) is None) is ok
+
+
+@pytest.mark.parametrize("version, password, expected", [
+    (2, "", None),
+    (2, "abc12345", None),
+    (2, "abc123456", "is 9 characters long"),
+    (2, "a b", "must not hold spaces"),
+    (3, "abc", "VRRP version 3 has no authentication"),
+    (2, 1234, "must be a string"),
+])
+def test_vrrp_password(version, password, expected):
+    reason = _rules.vrrp_password_problem(version, password)
+    assert (reason is None) if expected is None else (expected in reason)
+    if reason and isinstance(password, str) and password:
+        assert password not in reason
+
+
+@pytest.mark.parametrize("version, advert, ok", [(2, 1, True), (3, 0.25, True), (2, 0.5, False), (3, 0, False),
+                                                 (2, True, False), (2, "1", False)])
+def test_vrrp_advert_interval(version, advert, ok):
+    assert (_rules.vrrp_advert_problem(version, advert) is None) is ok
+
+
+@pytest.mark.parametrize("value, ok", [(1, True), (255, True), (0, False), (256, False), (True, False), ("51", False)])
+def test_vrrp_router_id(value, ok):
+    assert (_rules.vrrp_router_id_problem(value) is None) is ok
+
+
+@pytest.mark.parametrize("value, ok", [("admin", True), ("ops.team-1", True), ("ad min", False), ("", False), (5, False)])
+def test_stats_user(value, ok):
+    assert (_rules.stats_user_problem(value) is None) is ok

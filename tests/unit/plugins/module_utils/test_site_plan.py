@@ -350,6 +350,47 @@ CASES = [
         "edgestack_glance_bind_address (site dcn0, host dcn0-hci): must be an IP address or a host name",
         id="bind",
     ),
+    pytest.param(
+        {"dcn0": {"edgestack_glance_haproxy_mode": "both"}},
+        "edgestack_glance_haproxy_mode (site dcn0, host dcn0-hci): is 'both'",
+        id="haproxy-mode",
+    ),
+    pytest.param(
+        {"dcn0": {"edgestack_glance_haproxy_stats_enabled": True}},
+        "edgestack_glance_haproxy_stats_password (site dcn0, host dcn0-hci): is not set",
+        id="stats-password",
+    ),
+    pytest.param(
+        {"dcn0": {"edgestack_glance_haproxy_stats_enabled": True, "edgestack_glance_haproxy_stats_password": "s3",
+                  "edgestack_glance_haproxy_stats_address": "lb.example"}},
+        "edgestack_glance_haproxy_stats_address (site dcn0, host dcn0-hci): the statistics page listens on an IP",
+        id="stats-address",
+    ),
+    pytest.param(
+        {"dcn0": {"edgestack_glance_haproxy_stats_user": "ad min"}},
+        "edgestack_glance_haproxy_stats_user (site dcn0, host dcn0-hci): must be a user name",
+        id="stats-user",
+    ),
+    pytest.param(
+        {"dcn0": {"edgestack_glance_vrrp_router_id": 300}},
+        "edgestack_glance_vrrp_router_id (site dcn0, host dcn0-hci): must be a VRRP router id, 1 to 255",
+        id="vrrp-router-id",
+    ),
+    pytest.param(
+        {"dcn0": {"edgestack_glance_vrrp_advert_int": 0.25}},
+        "edgestack_glance_vrrp_advert_int (site dcn0, host dcn0-hci): is 0.25: below 1 second needs VRRP version 3",
+        id="vrrp-advert",
+    ),
+    pytest.param(
+        {"dcn0": {"edgestack_glance_vrrp_version": 3, "edgestack_glance_vrrp_password": "secret"}},
+        "edgestack_glance_vrrp_password (site dcn0, host dcn0-hci): VRRP version 3 has no authentication",
+        id="vrrp-password-v3",
+    ),
+    pytest.param(
+        {"dcn0": {"edgestack_glance_vrrp_password": "ninechars"}},
+        "edgestack_glance_vrrp_password (site dcn0, host dcn0-hci): is 9 characters long",
+        id="vrrp-password-long",
+    ),
 ]
 
 
@@ -397,6 +438,26 @@ def test_plan_holds_no_store_secret_and_the_overlay_gives_them_back():
     assert full["swift"]["auth"]["key"] == S3_SECRET and full["swift"]["auth"]["user"] == "glance:swift"
     assert full["central"] == by_id["central"]
     assert S3_SECRET not in repr(stores)  # the plan's own list is left as it was
+
+
+def test_haproxy_and_vrrp_settings_reach_the_plan_without_their_secrets():
+    hostvars, groups = generated(1, central_extra={
+        "edgestack_glance_haproxy_mode": "shared", "edgestack_glance_haproxy_stats_enabled": True,
+        "edgestack_glance_haproxy_stats_password": "p4ssw0rd-stats", "edgestack_glance_vrrp_version": 3,
+        "edgestack_glance_vrrp_advert_int": 0.25})
+    result = _site_plan.build(hostvars, groups)
+    assert result["problems"] == []
+    central = result["plan"]["site"]["central"]
+    assert central["haproxy"] == {
+        "mode": "shared", "stats": {"enabled": True, "port": 8404, "user": "admin"},
+        "vrrp": {"router_id": 51, "preempt": False, "version": 3, "advert_int": 0.25}}
+    assert result["plan"]["host"]["central-lb"]["stats_address"] == "10.0.0.13"
+    assert "p4ssw0rd-stats" not in repr(result)
+    # A password that differs between two hosts of a site is named, never shown.
+    hostvars["central-glance0"]["edgestack_glance_vrrp_password"] = "other1"
+    found = messages(_site_plan.build(hostvars, groups))
+    assert any(m.startswith("edgestack_glance_vrrp_password (site central, host central-glance0): hosts") for m in found)
+    assert "other1" not in repr(found)
 
 
 def test_every_problem_of_the_inventory_comes_at_once():

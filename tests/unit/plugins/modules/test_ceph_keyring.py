@@ -1,7 +1,7 @@
 # Copyright: edgestack.glance_ceph contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ceph_keyring: the pure parts (modes, content, plan) table-driven, and the
-module end to end on a temporary directory, owned by the test's own user."""
+"""ceph_keyring: its option check and file plan table-driven, and the module end
+to end on a temporary directory, owned by the test's own user."""
 
 from __future__ import annotations
 
@@ -18,11 +18,9 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.modules import ceph_keyring
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._auth import keyring_key
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._client_files import (
-    KEYRING_HEADER as HEADER,
     FileError as KeyringError,
     is_managed,
     keyring_content,
-    parse_mode,
     plan_file as plan,
 )
 from ansible_collections.edgestack.glance_ceph.plugins.modules.ceph_keyring import validate
@@ -34,42 +32,6 @@ GID = os.getgid()
 
 
 # ------------------------------------------------------------------ pure parts
-@pytest.mark.parametrize('value, expected', [
-    ('0640', 0o640), ('640', 0o640), ('0600', 0o600), ('0400', 0o400), (0o640, 0o640), ('2640', 0o2640),
-])
-def test_parse_mode(value, expected):
-    assert parse_mode(value) == expected
-
-
-@pytest.mark.parametrize('value, needle', [
-    ('0644', 'every user'), ('0604', 'every user'), ('0641', 'every user'), (0o777, 'every user'),
-    ('0040', 'owner read'), ('rw-r-----', 'octal'), ('0649', 'octal'), (True, 'octal'), (None, 'octal'),
-    ('u=rw,g=r', 'octal'),
-])
-def test_bad_modes(value, needle):
-    with pytest.raises(KeyringError, match=needle):
-        parse_mode(value)
-
-
-def test_content_is_header_section_key():
-    text = keyring_content('client.glance', KEY)
-    assert text == '%s\n[client.glance]\n\tkey = %s\n' % (HEADER, KEY)
-    assert is_managed(text)
-    assert keyring_key(text, 'client.glance') == KEY
-    assert keyring_key(text, 'client.other') is None
-
-
-@pytest.mark.parametrize('text, managed', [
-    (keyring_content('client.glance', KEY), True),
-    ('# Managed by edgestack.glance_ceph (ceph_client_auth): conf\n[global]\n', True),
-    ('[client.glance]\n\tkey = %s\n' % KEY, False),
-    ('# written by hand\n# Managed by edgestack.glance_ceph\n', False),
-    ('', False),
-])
-def test_is_managed(text, managed):
-    assert is_managed(text) is managed
-
-
 def params(**kwargs):
     base = dict(path='/etc/ceph/central.client.glance.keyring', name='client.glance', key=KEY, owner='root',
                 group='glance', mode='0640', state='present', force=False)
@@ -84,7 +46,7 @@ def desired(**kwargs):
 
 
 def current(content=None, uid=0, gid=64062, mode=0o640):
-    content = keyring_content('client.glance', KEY) if content is None else content
+    content = keyring_content('client.glance', KEY, 'ceph_keyring') if content is None else content
     return {'content': content, 'managed': is_managed(content), 'uid': uid, 'gid': gid, 'mode': mode}
 
 
@@ -175,7 +137,7 @@ def test_write_check_mode_idempotence_and_diff(target, capsys, tmp_path):
     result, out = run(target, capsys, diff=True)
     assert result['changed'] is True and result['key_fingerprint'] == _auth.fingerprint(KEY)
     assert KEY not in out
-    assert file_state(target['path']) == (keyring_content('client.glance', KEY), UID, GID, 0o640)
+    assert file_state(target['path']) == (keyring_content('client.glance', KEY, 'ceph_keyring'), UID, GID, 0o640)
     # no temporary file is left behind
     assert os.listdir(str(tmp_path)) == ['central.client.glance.keyring']
 

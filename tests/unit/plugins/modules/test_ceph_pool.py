@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: edgestack.glance_ceph contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ceph_pool against the stand-in cluster of conftest.py."""
+
+from __future__ import annotations
+
+from ansible_collections.edgestack.glance_ceph.plugins.modules import ceph_pool
+
+
+POOLS = [{'name': 'it-fx-plain', 'pg_autoscale_mode': 'off', 'pg_num': 64},
+         {'name': 'it-new', 'application': 'rbd', 'rbd_init': True}]
+
+
+def test_pool_check_mode_reads_but_sends_no_write(cluster, run_module):
+    result, dummy = run_module(ceph_pool, {'cluster': 'central', 'pools': POOLS}, check=True, diff=True)
+    client = cluster['client']
+    assert client.writes() == []
+    assert result['changed'] is True
+    assert [a['prefix'] for a in result['actions']] == ['osd pool set', 'osd pool set', 'osd pool create',
+                                                        'rbd pool init']
+    assert [d['before_header'] for d in result['diff']] == ['pool it-fx-plain', 'pool it-new']
+    assert result['round_trips'] == 1 and result['transport'] == 'librados'
+    assert client.closed
+
+
+def test_pool_real_run_sends_the_checked_actions(cluster, run_module):
+    checked, dummy = run_module(ceph_pool, {'cluster': 'central', 'pools': POOLS}, check=True)
+    cluster['client'] = cluster['new']()
+    result, dummy = run_module(ceph_pool, {'cluster': 'central', 'pools': POOLS})
+    assert result['actions'] == checked['actions']
+    assert cluster['client'].writes() == result['actions']
+    assert 'diff' not in result
+
+
+def test_pool_delete_lifts_and_restores_the_guard(cluster, run_module):
+    cluster['client'] = cluster['new'](delete_guard=True)
+    args = {'cluster': 'central', 'allow_delete': True, 'override_mon_allow_pool_delete': True,
+            'pools': [{'name': 'it-fx-rbd', 'state': 'absent'}, {'name': 'it-fx-plain', 'state': 'absent'}]}
+    result, dummy = run_module(ceph_pool, args)
+    assert result['mon_allow_pool_delete_overridden'] is True
+    sent = [(c['prefix'], c.get('pool') or c.get('value')) for c, dummy in cluster['client'].sent]
+    assert sent == [('osd pool ls', None), ('osd pool rm', 'it-fx-rbd'), ('config dump', None),
+                    ('config set', 'true'), ('osd pool rm', 'it-fx-rbd'), ('osd pool rm', 'it-fx-plain'),
+                    ('config rm', None)]
+
+
+def test_pool_delete_guard_message(cluster, run_module):
+    cluster['client'] = cluster['new'](delete_guard=True)
+    args = {'cluster': 'central', 'allow_delete': True, 'pools': [{'name': 'it-fx-rbd', 'state': 'absent'}]}
+    result, dummy = run_module(ceph_pool, args)
+    assert result['failed'] is True
+    assert "its monitors' mon_allow_pool_delete is false" in result['msg']
+    assert 'config set mon mon_allow_pool_delete true' in result['msg']
+    assert 'override_mon_allow_pool_delete: true' in result['msg']
+    assert result['rc'] == 1 and 'cmd' in result and 'stderr' in result
+
+
+def test_pool_spec_error_fails_before_connecting(cluster, run_module):
+    cluster['client'] = None
+    result, dummy = run_module(ceph_pool, {'pools': [{'name': 'a'}, {'name': 'a'}]})
+    assert result['failed'] and "listed more than once" in result['msg']
