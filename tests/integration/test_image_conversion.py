@@ -40,11 +40,11 @@ def conversion_on(lab, host):
 
 @pytest.fixture(scope="module")
 def converged(lab):
-    hosts = lab.glance_hosts("central")
+    hosts = lab.hosts_with("glance")
     if not all(conversion_on(lab, h) for h in hosts):
         run = run_playbook(SITE, lab.inventory_args)
         assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert all(conversion_on(lab, h) for h in lab.hosts_with("glance"))
+    assert all(conversion_on(lab, h) for h in hosts)
     return True
 
 

@@ -153,6 +153,16 @@ MISTAKES = [
         "edgestack_glance_stores (site {edge}, host {host})",
         id="store-default",
     ),
+    pytest.param(
+        {"edgestack_glance_haproxy_mode": "both"},
+        "edgestack_glance_haproxy_mode (site {edge}, host {host}): is 'both'",
+        id="haproxy-mode",
+    ),
+    pytest.param(
+        {"edgestack_glance_vrrp_password": "vrrp-secret-too-long"},
+        "edgestack_glance_vrrp_password (site {edge}, host {host}): is 20 characters long",
+        id="vrrp-password",
+    ),
 ]
 
 
@@ -184,6 +194,7 @@ def test_a_bad_overlay_is_reported_and_changes_nothing(lab, converged, tmp_path,
     for role_var in ("ceph_pool_setup_", "ceph_client_auth_", "haproxy_glance_", "glance_multistore_"):
         assert role_var not in out, out[-3000:]
     assert "\nchanged: [" not in out
+    assert "vrrp-secret-too-long" not in out
     after = snapshot(lab)
     assert diff(converged, after) == {}
 
