@@ -50,6 +50,7 @@ from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores impo
     glance_store_sections,
     validate_stores,
 )
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import SECRET_OPTIONS
 
 display = Display()
 
@@ -113,6 +114,23 @@ def _check_k8s_name(value, what, fix, label=False):
     if not isinstance(value, str) or not pattern.match(value) or len(value) > limit:
         _fail(f"{what} {value!r} is not a valid Kubernetes name (a {kind}: lowercase letters, "
               f"digits and '-', at most {limit} characters): {fix}")
+
+
+def _check_no_credentials(stores, what):
+    """Refuse stores that carry credentials: the Kubernetes targets would write them in the clear.
+
+    Store options go to the chart's overrides or the control plane's
+    customServiceConfig, neither of them a Secret; a Swift store's auth needs a
+    reference file these targets do not write.
+    """
+    for store in stores:
+        options = store.get("options") or {}
+        carried = sorted(k for k in options if k in SECRET_OPTIONS) + (["auth"] if store.get("auth") else [])
+        if carried:
+            _fail(f"{what}: store {store.get('id')} carries credentials ({', '.join(carried)}), which the Kubernetes "
+                  "targets would write in the clear (Helm overrides, customServiceConfig) and do not deliver as "
+                  "a Secret: configure S3, Swift and Cinder stores with credentials on the host target, or give "
+                  "them to Glance through your deployment's own secret mechanism")
 
 
 def _check_list(value, what):
@@ -357,6 +375,7 @@ def glance_k8s_helm(stores, site, clusters, keyrings, namespace="openstack", con
     """
     what = f"site {site}"
     stores = validate_stores(stores)
+    _check_no_credentials(stores, what)
     clusters = _check_list(clusters, "clusters")
     keyrings = _check_list(keyrings, "keyrings")
     _check_k8s_name(site, "site", "the objects are named after the site: rename the site", label=True)
@@ -538,6 +557,7 @@ def _check_operator_site(entry, index):
     if site_type not in ("central", "edge"):
         _fail(f"sites[{index}] ({site}) has type {site_type!r}: set type to central or edge")
     stores = validate_stores(entry.get("stores"))
+    _check_no_credentials(stores, f"sites[{index}] ({site})")
     has_file = _has_file_store(stores)
     layout = entry.get("layout")
     if layout in (None, ""):

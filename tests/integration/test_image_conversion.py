@@ -144,14 +144,26 @@ def test_opting_out_in_check_mode_shows_the_plugin_going_and_changes_nothing(lab
     assert lab.exec(host, ["md5sum", CONF], check=True).stdout == before
 
 
-def test_too_little_staging_room_is_refused_naming_the_site_variable(lab, converged):
+def test_too_little_staging_room_is_refused_before_conversion_is_turned_on(lab, converged):
     host = lab.glance_hosts("central")[0]
-    before = lab.exec(host, ["md5sum", CONF], check=True).stdout
-    run = run_playbook(GLANCE_PLAY, lab.inventory_args, limit=host,
-                       extra_vars={"edgestack_glance_image_conversion_min_free_gib": 1000000})
-    assert run.rc != 0
-    result = run.task_results(ROLE + "Stop when the staging directory has no room for image conversion")[host]
-    assert result["failed"]
-    assert "edgestack_glance_image_conversion_min_free_gib (site central)" in result["msg"]
-    assert "/var/lib/glance/staging" in result["msg"]
-    assert lab.exec(host, ["md5sum", CONF], check=True).stdout == before
+    tiny_room = {"edgestack_glance_image_conversion_min_free_gib": 1000000}
+    # Conversion on already: a staging area short of room (an import in progress) fails no run.
+    kept = run_playbook(GLANCE_PLAY, lab.inventory_args, limit=host, extra_vars=tiny_room)
+    assert kept.rc == 0 and kept.changed == 0, kept.stdout[-3000:]
+    off = run_playbook(GLANCE_PLAY, lab.inventory_args, limit=host,
+                       extra_vars={"edgestack_glance_image_conversion": False})
+    assert off.rc == 0, off.stdout[-3000:]
+    try:
+        assert not conversion_on(lab, host)
+        before = lab.exec(host, ["md5sum", CONF], check=True).stdout
+        run = run_playbook(GLANCE_PLAY, lab.inventory_args, limit=host, extra_vars=tiny_room)
+        assert run.rc != 0
+        result = run.task_results(ROLE + "Stop when the staging directory has no room for image conversion")[host]
+        assert result["failed"]
+        assert "edgestack_glance_image_conversion_min_free_gib (site central)" in result["msg"]
+        assert "/var/lib/glance/staging" in result["msg"]
+        assert lab.exec(host, ["md5sum", CONF], check=True).stdout == before
+    finally:
+        back = run_playbook(GLANCE_PLAY, lab.inventory_args, limit=host)
+        assert back.rc == 0, back.stdout[-3000:]
+    assert conversion_on(lab, host)

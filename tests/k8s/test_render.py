@@ -403,3 +403,17 @@ def test_inconsistent_inputs_are_refused(run_role, keyrings):
     assert run.rc != 0
     assert "needs the key of client.glance on cluster 'dcn1'" in run.output
     assert not run.output_dir.exists()
+
+
+S3_STORE = {"id": "objects", "type": "s3", "options": {
+    "s3_store_host": "http://192.0.2.5:8080", "s3_store_access_key": "AKIDKUBE0000EXAMPLE",
+    "s3_store_secret_key": "kube-secret-key-never-written", "s3_store_bucket": "glance"}}
+
+
+@pytest.mark.parametrize("target", ["openstack_helm", "openstack_operator"])
+def test_stores_with_credentials_are_refused_before_anything_is_written(run_role, target):
+    run = run_role(target, store_args={"stores": {"central": [S3_STORE]}})
+    assert run.rc != 0
+    assert "store objects carries credentials (s3_store_access_key, s3_store_secret_key)" in run.output
+    assert "kube-secret-key-never-written" not in run.output
+    assert not (run.output_dir / target).exists() and not (run.output_dir / "central").exists()
