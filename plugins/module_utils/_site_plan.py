@@ -382,6 +382,15 @@ def _check_clients(name, host, value, pool_names, glance_user, problems):
     return out
 
 
+def _bool_var(values, var, fix, name, host, problems):
+    """A true/false site variable; its default (SITE_VARS) after naming a value of another type."""
+    value = values[var]
+    if isinstance(value, bool):
+        return value
+    problems.add(var, 'must be true or false, got %r' % (_plain(value),), fix, site=name, host=host)
+    return dict(SITE_VARS)[var]
+
+
 def _check_haproxy(name, host, values, problems):
     """The site's HAProxy and VRRP settings, checked (secrets: only whether they are set)."""
     mode = values['edgestack_glance_haproxy_mode']
@@ -390,11 +399,8 @@ def _check_haproxy(name, host, values, problems):
                      'set exclusive (the collection writes the whole haproxy.cfg) or shared (only its block)',
                      site=name, host=host)
         mode = 'exclusive'
-    stats = values['edgestack_glance_haproxy_stats_enabled']
-    if not _check_type(stats, 'bool'):
-        problems.add('edgestack_glance_haproxy_stats_enabled', 'must be true or false, got %r' % (_plain(stats),),
-                     'set true to serve the statistics page', site=name, host=host)
-        stats = False
+    stats = _bool_var(values, 'edgestack_glance_haproxy_stats_enabled', 'set true to serve the statistics page',
+                      name, host, problems)
     port = _rules.port_value(values['edgestack_glance_haproxy_stats_port'])
     if port is None:
         problems.add('edgestack_glance_haproxy_stats_port', _rules.port_problem(values['edgestack_glance_haproxy_stats_port']),
@@ -414,11 +420,8 @@ def _check_haproxy(name, host, values, problems):
     if reason:
         problems.add('edgestack_glance_vrrp_router_id', reason,
                      'give the site a router id no other VRRP instance on its network uses', site=name, host=host)
-    preempt = values['edgestack_glance_vrrp_preempt']
-    if not _check_type(preempt, 'bool'):
-        problems.add('edgestack_glance_vrrp_preempt', 'must be true or false, got %r' % (_plain(preempt),),
-                     'set false to keep the VIP where it is when a node returns', site=name, host=host)
-        preempt = False
+    preempt = _bool_var(values, 'edgestack_glance_vrrp_preempt',
+                        'set false to keep the VIP where it is when a node returns', name, host, problems)
     version = values['edgestack_glance_vrrp_version']
     if isinstance(version, bool) or version not in _rules.VRRP_VERSIONS:
         problems.add('edgestack_glance_vrrp_version', 'must be 2 or 3, got %r' % (_plain(version),),
@@ -435,8 +438,8 @@ def _check_haproxy(name, host, values, problems):
         problems.add('edgestack_glance_vrrp_password', reason, 'or leave it unset', site=name, host=host)
     return {
         'mode': mode,
-        'stats': {'enabled': bool(stats), 'port': port or 8404, 'user': user if _rules.is_text(user) else 'admin'},
-        'vrrp': {'router_id': router_id, 'preempt': bool(preempt), 'version': version or 2, 'advert_int': advert},
+        'stats': {'enabled': stats, 'port': port or 8404, 'user': user if _rules.is_text(user) else 'admin'},
+        'vrrp': {'router_id': router_id, 'preempt': preempt, 'version': version or 2, 'advert_int': advert},
     }
 
 
@@ -484,30 +487,18 @@ def _check_site(name, values, first, problems):
                          'or leave it unset so the cluster generates one', site=name, host=first)
     clients = _check_clients(name, first, values['edgestack_ceph_clients'], pool_names,
                              user if isinstance(user, str) else '', problems)
-    conversion = values['edgestack_glance_image_conversion']
-    if conversion is _UNSET:
-        conversion = True
-    elif not isinstance(conversion, bool):
-        problems.add('edgestack_glance_image_conversion', 'must be true or false, got %r' % (_plain(conversion),),
-                     'set true (convert imported images to raw where the default store is RBD) or false',
-                     site=name, host=first)
-        conversion = True
+    conversion = _bool_var(values, 'edgestack_glance_image_conversion',
+                           'set true (convert imported images to raw where the default store is RBD) or false',
+                           name, first, problems)
     min_free = values['edgestack_glance_image_conversion_min_free_gib']
-    if min_free is _UNSET:
-        min_free = 20
-    elif not _check_type(min_free, 'int') or min_free < 0:
+    if not _check_type(min_free, 'int') or min_free < 0:
         problems.add('edgestack_glance_image_conversion_min_free_gib',
                      'must be a whole number of GiB (0 or more), got %r' % (_plain(min_free),),
                      'give the free space the staging directory needs, such as 20', site=name, host=first)
-        min_free = 20
-    direct_url = values['edgestack_glance_show_image_direct_url']
-    if direct_url is _UNSET:
-        direct_url = True
-    elif not isinstance(direct_url, bool):
-        problems.add('edgestack_glance_show_image_direct_url', 'must be true or false, got %r' % (_plain(direct_url),),
-                     'set true (RBD copy-on-write clones need it) or false (required with an S3 store)',
-                     site=name, host=first)
-        direct_url = True
+        min_free = dict(SITE_VARS)['edgestack_glance_image_conversion_min_free_gib']
+    direct_url = _bool_var(values, 'edgestack_glance_show_image_direct_url',
+                           'set true (RBD copy-on-write clones need it) or false (required with an S3 store)',
+                           name, first, problems)
     haproxy = _check_haproxy(name, first, values, problems)
     return {
         'haproxy': haproxy,
