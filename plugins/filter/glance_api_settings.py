@@ -11,12 +11,12 @@ glance_swift_references describes, which the store's section names.
 
 from __future__ import annotations
 
-import copy
 import posixpath
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores import glance_store_sections
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._rules import plain_copy
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import (
     split_secrets, swift_reference, swift_reference_path, swift_settings)
 
@@ -44,7 +44,7 @@ def _all_settings(stores, import_methods=None, show_image_direct_url=True, rbd_d
             f"the staging and tasks directories are both {staging_dir}: give them distinct directories")
     merged = []
     for store in stores:
-        store = copy.deepcopy(store)
+        store = plain_copy(store)
         if isinstance(store, dict) and store.get("type") == "rbd":
             options = dict(defaults)
             options.update(store.get("options") or {})

@@ -32,7 +32,6 @@ messages that name the problem and the fix and never contain a key.
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import json
 import posixpath
@@ -50,6 +49,7 @@ from ansible_collections.edgestack.glance_ceph.plugins.filter.glance_stores impo
     glance_store_sections,
     validate_stores,
 )
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._rules import plain_copy
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import SECRET_OPTIONS
 
 display = Display()
@@ -300,7 +300,7 @@ def glance_k8s_object_plan(current, desired, owner, fix="give the object a name 
         ANNOTATION_KEYS: json.dumps({key: _fingerprint(data[key]) for key in sorted(data)}, separators=(",", ":")),
     }
     if not current:
-        definition = copy.deepcopy(dict(desired))
+        definition = plain_copy(dict(desired))
         definition["metadata"] = dict(definition["metadata"])
         definition["metadata"]["annotations"] = dict(definition["metadata"].get("annotations") or {}, **annotations)
         return {"action": "create", "definition": definition,
@@ -596,7 +596,7 @@ def _check_operator_site(entry, index):
         if "networkAttachments" in api:
             _fail(f"site {site}: give the networks in network_attachments or api.networkAttachments, not both")
     return {"site": site, "type": site_type, "layout": layout, "replicas": replicas, "stores": stores,
-            "api": copy.deepcopy(dict(api)), "network_attachments": attachments}
+            "api": plain_copy(dict(api)), "network_attachments": attachments}
 
 
 def _extra_mount_lists(controlplane):
@@ -825,12 +825,12 @@ def glance_k8s_operator(sites, clusters, keyrings, namespace="openstack", contro
     spec = {"glance": {"enabled": True, "template": template}}
     if any((entry or {}).get("name") == extra_mount for entry in top_level):
         # An earlier release of the role put its entry here, where it reaches every service.
-        spec["extraMounts"] = [copy.deepcopy(entry) for entry in top_level if (entry or {}).get("name") != extra_mount]
+        spec["extraMounts"] = [plain_copy(entry) for entry in top_level if (entry or {}).get("name") != extra_mount]
     metadata = {"name": controlplane, "namespace": namespace}
     patch = {"apiVersion": OPERATOR_API_VERSION, "kind": OPERATOR_KIND, "metadata": metadata, "spec": spec}
     # What is applied: the patch at the resourceVersion read (the written file
     # leaves it out, so that it changes only when the patch does).
-    apply = copy.deepcopy(patch)
+    apply = plain_copy(patch)
     if current is not None and (current.get("metadata") or {}).get("resourceVersion"):
         apply["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
     return {
@@ -861,12 +861,12 @@ def glance_k8s_merge_extra_mounts(current, ours):
     for entry in current:
         if isinstance(entry, Mapping) and entry.get("name") == ours["name"]:
             if not replaced:
-                result.append(copy.deepcopy(dict(ours)))
+                result.append(plain_copy(dict(ours)))
                 replaced = True
             continue
-        result.append(copy.deepcopy(entry))
+        result.append(plain_copy(entry))
     if not replaced:
-        result.append(copy.deepcopy(dict(ours)))
+        result.append(plain_copy(dict(ours)))
     return result
 
 

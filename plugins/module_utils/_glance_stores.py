@@ -15,7 +15,6 @@ This file is private to the collection: its interface may change.
 
 from __future__ import annotations
 
-import copy
 import posixpath
 from collections.abc import Mapping
 
@@ -246,7 +245,7 @@ def _merge_store(computed, explicit):
     if explicit.get("merge", True) is False:
         merged = {}
     else:
-        merged = copy.deepcopy(computed)
+        merged = _rules.plain_copy(computed)
         if "type" in explicit and explicit["type"] != computed["type"]:
             # A different driver shares nothing with the computed store.
             merged = {}
@@ -258,13 +257,13 @@ def _merge_store(computed, explicit):
             options.update(value)
             merged["options"] = options
         else:
-            merged[key] = copy.deepcopy(value)
+            merged[key] = _rules.plain_copy(value)
     merged.setdefault("type", computed["type"])
     return merged
 
 
 def _complete_new_store(explicit, pool, user, conf_dir):
-    store = {key: copy.deepcopy(value) for key, value in explicit.items() if key not in EXPLICIT_ONLY_KEYS}
+    store = {key: _rules.plain_copy(value) for key, value in explicit.items() if key not in EXPLICIT_ONLY_KEYS}
     if store.get("type") == "rbd":
         cluster = store.get("cluster")
         if _is_str(cluster) and cluster:

@@ -38,7 +38,6 @@ This file is private to the collection: its interface may change.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _glance_stores
@@ -128,17 +127,6 @@ def _get(host_vars, key, default=_UNSET):
         return Unreadable(str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
 
 
-def _plain(value):
-    """A JSON-like copy of an inventory value (Ansible's lazy containers become dicts and lists)."""
-    if isinstance(value, Mapping):
-        return dict((k, _plain(v)) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
 # --------------------------------------------------------------------------
 # Reading the inventory
 # --------------------------------------------------------------------------
@@ -204,7 +192,7 @@ def _site_values(name, site, host_values, problems):
         for var, _default in SITE_VARS:
             if host_values[host][var] != values[var]:
                 shown = '' if var in SECRET_SITE_VARS else ' (%r and %r)' % (
-                    _plain(values[var]), _plain(host_values[host][var]))
+                    _rules.plain_copy(values[var]), _rules.plain_copy(host_values[host][var]))
                 problems.add(var, 'hosts %s and %s of the site disagree%s' % (first, host, shown),
                              "set it once, in the site's group vars, not per host", site=name, host=host)
     return values, first
@@ -220,7 +208,7 @@ def _check_mons(name, host, value, problems):
         problems.add(var, 'is not set', fix, site=name, host=host)
         return []
     if not _rules.is_list(value) or not value:
-        problems.add(var, 'must be a non-empty list of addresses, got %r' % (_plain(value),), fix,
+        problems.add(var, 'must be a non-empty list of addresses, got %r' % (_rules.plain_copy(value),), fix,
                      site=name, host=host)
         return []
     out = []
@@ -256,7 +244,7 @@ def _check_pools(name, host, value, problems):
     var = 'edgestack_ceph_pools'
     fix_list = 'give a list of pools, such as [{name: images, application: rbd, rbd_init: true}]'
     if not _rules.is_list(value) or not value:
-        problems.add(var, 'must be a non-empty list of pools, got %r' % (_plain(value),), fix_list,
+        problems.add(var, 'must be a non-empty list of pools, got %r' % (_rules.plain_copy(value),), fix_list,
                      site=name, host=host)
         return [], []
     spec = _pool.pool_argument_spec()
@@ -266,7 +254,7 @@ def _check_pools(name, host, value, problems):
     for index, entry in enumerate(value):
         where = '%s[%d]' % (var, index)
         if not isinstance(entry, Mapping):
-            problems.add(where, 'must be a mapping with a name, got %r' % (_plain(entry),), fix_list,
+            problems.add(where, 'must be a mapping with a name, got %r' % (_rules.plain_copy(entry),), fix_list,
                          site=name, host=host)
             good = False
             continue
@@ -291,7 +279,7 @@ def _check_pools(name, host, value, problems):
                 continue
             item = entry[key]
             if not _check_type(item, opts['type']):
-                problems.add('%s.%s' % (where, key), 'must be %s, got %r' % (_TYPE_WORDS[opts['type']], _plain(item)),
+                problems.add('%s.%s' % (where, key), 'must be %s, got %r' % (_TYPE_WORDS[opts['type']], _rules.plain_copy(item)),
                              'give %s' % _TYPE_WORDS[opts['type']], site=name, host=host)
                 good = False
             elif opts.get('choices') and item not in opts['choices']:
@@ -303,7 +291,7 @@ def _check_pools(name, host, value, problems):
                          'site.yml never deletes a pool: remove the entry (delete a pool on purpose with the '
                          'ceph_pool module and allow_delete: true)', site=name, host=host)
             good = False
-        pools.append(_plain(entry))
+        pools.append(_rules.plain_copy(entry))
     if good:
         try:
             _pool.desired_pools(pools)
@@ -354,7 +342,7 @@ def _check_clients(name, host, value, pool_names, glance_user, problems):
         if state not in ('present', 'absent'):
             problems.add(where + '.state', 'is %r' % (state,), 'use present or absent', site=name, host=host)
         if not isinstance(deliver, bool):
-            problems.add(where + '.deliver', 'must be true or false, got %r' % (_plain(deliver),),
+            problems.add(where + '.deliver', 'must be true or false, got %r' % (_rules.plain_copy(deliver),),
                          'give true to deliver its keyring to the Glance hosts', site=name, host=host)
         elif deliver and state == 'absent':
             problems.add(where, 'is absent and delivered', 'drop deliver', site=name, host=host)
@@ -376,7 +364,7 @@ def _check_clients(name, host, value, pool_names, glance_user, problems):
                                          'names pool %s, which the site does not declare' % pool,
                                          'add the pool to edgestack_ceph_pools or fix the caps', site=name,
                                          host=host)
-        entry = dict((k, _plain(v)) for k, v in client.items() if k != 'secret')
+        entry = dict((k, _rules.plain_copy(v)) for k, v in client.items() if k != 'secret')
         entry['secret_supplied'] = secret is not None
         out.append(entry)
     return out
@@ -387,7 +375,7 @@ def _bool_var(values, var, fix, name, host, problems):
     value = values[var]
     if isinstance(value, bool):
         return value
-    problems.add(var, 'must be true or false, got %r' % (_plain(value),), fix, site=name, host=host)
+    problems.add(var, 'must be true or false, got %r' % (_rules.plain_copy(value),), fix, site=name, host=host)
     return dict(SITE_VARS)[var]
 
 
@@ -395,7 +383,7 @@ def _check_haproxy(name, host, values, problems):
     """The site's HAProxy and VRRP settings, checked (secrets: only whether they are set)."""
     mode = values['edgestack_glance_haproxy_mode']
     if mode not in _rules.HAPROXY_MODES:
-        problems.add('edgestack_glance_haproxy_mode', 'is %r' % (_plain(mode),),
+        problems.add('edgestack_glance_haproxy_mode', 'is %r' % (_rules.plain_copy(mode),),
                      'set exclusive (the collection writes the whole haproxy.cfg) or shared (only its block)',
                      site=name, host=host)
         mode = 'exclusive'
@@ -424,7 +412,7 @@ def _check_haproxy(name, host, values, problems):
                         'set false to keep the VIP where it is when a node returns', name, host, problems)
     version = values['edgestack_glance_vrrp_version']
     if isinstance(version, bool) or version not in _rules.VRRP_VERSIONS:
-        problems.add('edgestack_glance_vrrp_version', 'must be 2 or 3, got %r' % (_plain(version),),
+        problems.add('edgestack_glance_vrrp_version', 'must be 2 or 3, got %r' % (_rules.plain_copy(version),),
                      'set 2 (with a password) or 3 (sub-second advertisements)', site=name, host=host)
         version = None
     advert = values['edgestack_glance_vrrp_advert_int']
@@ -447,7 +435,7 @@ def _check_site(name, values, first, problems):
     """Check one site's values; return the site's plan entry (without the cross-site parts)."""
     site_type = values['edgestack_site_type']
     if site_type not in _rules.SITE_TYPES:
-        problems.add('edgestack_site_type', 'is %r' % (_plain(site_type) if site_type is not _UNSET else None,),
+        problems.add('edgestack_site_type', 'is %r' % (_rules.plain_copy(site_type) if site_type is not _UNSET else None,),
                      'set central on one site and edge on the others', site=name, host=first)
         site_type = None
     mons = _check_mons(name, first, values['edgestack_ceph_mon_addresses'], problems)
@@ -493,7 +481,7 @@ def _check_site(name, values, first, problems):
     min_free = values['edgestack_glance_image_conversion_min_free_gib']
     if not _check_type(min_free, 'int') or min_free < 0:
         problems.add('edgestack_glance_image_conversion_min_free_gib',
-                     'must be a whole number of GiB (0 or more), got %r' % (_plain(min_free),),
+                     'must be a whole number of GiB (0 or more), got %r' % (_rules.plain_copy(min_free),),
                      'give the free space the staging directory needs, such as 20', site=name, host=first)
         min_free = dict(SITE_VARS)['edgestack_glance_image_conversion_min_free_gib']
     direct_url = _bool_var(values, 'edgestack_glance_show_image_direct_url',
@@ -579,16 +567,16 @@ def build(hostvars, groups, conf_dir=CONF_DIR):
             else:
                 bind = None
             address = bind or host_values[host]['ansible_host'] or host
-            backends.append({'name': host, 'address': _plain(address)})
+            backends.append({'name': host, 'address': _rules.plain_copy(address)})
         entry['backends'] = backends
         stats_addresses = {}
         for host in entry['glance_haproxy']:
             given = host_values[host]['edgestack_glance_haproxy_stats_address']
             address = given if given not in (None, _UNSET) else host_values[host]['ansible_host']
-            stats_addresses[host] = _plain(address) if address not in (None, _UNSET) else ''
+            stats_addresses[host] = _rules.plain_copy(address) if address not in (None, _UNSET) else ''
             if entry['haproxy']['stats']['enabled'] and _rules.ip_address(address) is None:
                 problems.add('edgestack_glance_haproxy_stats_address',
-                             'the statistics page listens on an IP address, got %r' % (_plain(address),),
+                             'the statistics page listens on an IP address, got %r' % (_rules.plain_copy(address),),
                              "give the HAProxy host's management IP address (a host var)", site=name, host=host)
         _values_for_stores = values['edgestack_glance_stores']
         entry['_explicit_stores'] = [] if _values_for_stores is None else _values_for_stores
@@ -673,7 +661,7 @@ def build(hostvars, groups, conf_dir=CONF_DIR):
                 explicit = []
             try:
                 entry['stores'] = _glance_stores.site_store_map(
-                    name, site_types, central, edges, conf_dir=conf_dir, stores=_plain(explicit),
+                    name, site_types, central, edges, conf_dir=conf_dir, stores=_rules.plain_copy(explicit),
                     clusters=glance_of)
             except _glance_stores.StoreError as exc:
                 problems.add('edgestack_glance_stores', str(exc), 'fix the explicit store', site=name,
@@ -729,7 +717,7 @@ def with_store_secrets(stores, explicit):
 def reachable_stores(stores, unavailable):
     """The stores whose cluster is not unavailable (stores of other types stay)."""
     down = set(unavailable or [])
-    return [copy.deepcopy(s) for s in stores if s.get('type') != 'rbd' or s.get('cluster') not in down]
+    return [_rules.plain_copy(s) for s in stores if s.get('type') != 'rbd' or s.get('cluster') not in down]
 
 
 #: What each stage of a run records, on which hosts of a site.
