@@ -1,17 +1,19 @@
 # Copyright: edgestack.glance_ceph contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read-only preflight of one Ceph cluster's client files, as the service user.
+"""Read-only preflight of Ceph clusters' client files, as the service user.
 
 Run by the ceph_client_auth role as the service user (runuser -u glance --
-python3 - ARGS, this text on standard input):
+python3 - ARGS, this text on standard input), once for all the host's clusters:
 
-    CONF USER POOL KEYRING FSID TIMEOUT CLUSTER
+    TIMEOUT CONF USER POOL KEYRING FSID CLUSTER [CONF USER POOL KEYRING FSID CLUSTER ...]
 
-It connects the way glance_store does (a conf file and a rados id, no
+The clusters are checked at the same time, so a host that reads several
+clusters waits for the slowest one only. For each cluster, it connects the way glance_store does (a conf file and a rados id, no
 cluster name), checks that the conf points the client at KEYRING, that the
 cluster is the one with FSID, and lists the RBD images of POOL. It changes
-nothing. It prints one line and exits 0 when everything works; otherwise it
-prints "cluster CLUSTER: CAUSE: detail" and exits 1, CAUSE being one of:
+nothing. It prints one line per cluster, in the order given: "cluster CLUSTER:
+ok: ..." when everything works, otherwise "cluster CLUSTER: CAUSE: detail",
+CAUSE being one of the following. It exits 0 when every cluster works, else 1.
 
     conf                 the conf is missing, unreadable or does not lead to KEYRING
     keyring permissions  the keyring exists but the service user cannot read it
@@ -26,6 +28,7 @@ prints "cluster CLUSTER: CAUSE: detail" and exits 1, CAUSE being one of:
 A key is never printed.
 """
 
+import concurrent.futures
 import errno
 import grp
 import os
@@ -155,22 +158,39 @@ def preflight(conf, user, pool, keyring, fsid, timeout, rados_module, rbd_module
         cluster.shutdown()
 
 
-def main(argv):
-    conf, user, pool, keyring, fsid, timeout, name = argv[1:8]
+def check(args, timeout, rados, rbd):
+    conf, user, pool, keyring, fsid, name = args
     try:
-        try:
-            import rados
-        except ImportError:
+        if rados is None:
             raise Failure('libraries', 'python3-rados is not importable by %s' % sys.executable)
-        try:
-            import rbd
-        except ImportError:
-            rbd = None
-        print('cluster %s: %s' % (name, preflight(conf, user, pool, keyring, fsid, int(timeout), rados, rbd)))
-        return 0
+        return True, 'cluster %s: %s' % (name, preflight(conf, user, pool, keyring, fsid, timeout, rados, rbd))
     except Failure as failure:
-        print('cluster %s: %s: %s' % (name, failure.cause, failure.detail))
-        return 1
+        return False, 'cluster %s: %s: %s' % (name, failure.cause, failure.detail)
+    except Exception as exc:  # anything else still names its cluster
+        return False, 'cluster %s: error: %s' % (name, exc)
+
+
+def main(argv):
+    timeout = int(argv[1])
+    fields = argv[2:]
+    if not fields or len(fields) % 6:
+        print('usage: preflight.py TIMEOUT CONF USER POOL KEYRING FSID CLUSTER [...]')
+        return 2
+    try:
+        import rados
+    except ImportError:
+        rados = None
+    try:
+        import rbd
+    except ImportError:
+        rbd = None
+    clusters = [fields[i:i + 6] for i in range(0, len(fields), 6)]
+    # librados waits without the GIL: one thread per cluster checks them all at once.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(clusters)) as pool:
+        results = list(pool.map(lambda args: check(args, timeout, rados, rbd), clusters))
+    for dummy, line in results:
+        print(line)
+    return 0 if all(ok for ok, dummy in results) else 1
 
 
 if __name__ == '__main__':
