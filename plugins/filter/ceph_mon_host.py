@@ -35,11 +35,6 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils._rules impor
     RESERVED_CLIENTS,
 )
 
-try:
-    import netaddr
-except ImportError:  # pragma: no cover - reported when a filter is used
-    netaddr = None
-
 __all__ = [
     "MSGR_MODES",
     "ceph_mon_host",
@@ -55,13 +50,6 @@ DEFAULT_V1_PORT = 6789
 
 #: Keys a client declaration may carry (see roles/ceph_client_auth).
 CLIENT_KEYS = ("name", "state", "caps", "secret", "deliver")
-
-
-def _require_netaddr():
-    if netaddr is None:
-        raise AnsibleFilterError(
-            "the edgestack.glance_ceph Ceph filters need the Python library netaddr on the controller: "
-            "pip install netaddr")
 
 
 def _is_list(value):
@@ -89,10 +77,7 @@ def mon_addresses_of_monmap(monmap):
             host = text.rsplit(":", 1)[0] if ":" in text else text
             host = host.strip("[]")
             if host:
-                try:
-                    found.add(str(netaddr.IPAddress(host)))
-                except (ValueError, netaddr.AddrFormatError):
-                    found.add(host)
+                found.add(_rules.ip_address(host) or host)
     return sorted(found)
 
 
@@ -102,7 +87,6 @@ def ceph_mon_host_problems(addresses, name="addresses", monmap=None):
     With ``monmap`` (the JSON of ``ceph mon dump``) the addresses must also be
     exactly the cluster's monitors.
     """
-    _require_netaddr()
     if not _is_list(addresses):
         return [f"{name} must be a list of monitor IP addresses, got {type(addresses).__name__}: "
                 f"list the cluster's monitors, one plain address each"]
@@ -169,7 +153,7 @@ def ceph_mon_host(addresses, msgr="both", v2_port=DEFAULT_V2_PORT, v1_port=DEFAU
         raise AnsibleFilterError(f"ceph_mon_host: v2_port and v1_port must differ, both are {v2_port}")
     vectors = []
     for entry in addresses:
-        address = str(netaddr.IPAddress(entry))
+        address = _rules.ip_address(entry)
         host = f"[{address}]" if ":" in address else address
         parts = []
         if msgr in ("both", "v2"):

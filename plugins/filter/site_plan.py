@@ -17,6 +17,18 @@ def site_plan(hostvars, groups, conf_dir=_site_plan.CONF_DIR):
     return _site_plan.build(hostvars, groups, conf_dir=conf_dir)
 
 
+def site_plan_hosts(groups):
+    """The host pattern of ``groups``, which must be among the groups the site plan reads."""
+    if isinstance(groups, str) or not isinstance(groups, (list, tuple)) or not groups:
+        raise AnsibleFilterError('site_plan_hosts takes a list of the site plan\'s groups (%s)'
+                                 % ', '.join(_site_plan.ROLE_GROUPS))
+    unknown = [g for g in groups if g not in _site_plan.ROLE_GROUPS]
+    if unknown:
+        raise AnsibleFilterError('site_plan_hosts: %s not among the groups the site plan reads (%s)'
+                                 % (', '.join(map(str, unknown)), ', '.join(_site_plan.ROLE_GROUPS)))
+    return ':'.join(groups)
+
+
 def site_plan_unavailable(plan, hostvars, fact='edgestack_ceph_converged'):
     """The sites whose Ceph admin host did not set ``fact`` this run ([] when none did)."""
     try:
@@ -68,6 +80,7 @@ class FilterModule:
     def filters(self):
         return {
             'site_plan': site_plan,
+            'site_plan_hosts': site_plan_hosts,
             'site_plan_unavailable': site_plan_unavailable,
             'site_plan_reachable_stores': site_plan_reachable_stores,
             'site_plan_summary': site_plan_summary,

@@ -12,6 +12,8 @@ actions, keeping every other line (comments included) as it was.
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import re
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import SECRET_OPTIONS
@@ -32,9 +34,18 @@ CONVERSION_SECTION = "image_conversion"
 CONVERSION_FORMATS = ("raw", "qcow2", "vmdk")
 
 
+# Drawn once per module run. S3 keys may be short operator-chosen strings: a plain
+# hash of one would let anyone who reads the output test guesses against it.
+_RUN_KEY = os.urandom(32)
+
+
 def fingerprint(value):
-    """A short, non-reversible tag of a secret for diffs and actions."""
-    return "sha256:" + hashlib.sha256(str(value).encode("utf-8")).hexdigest()[:12]
+    """A short tag of a secret for diffs and actions, keyed with a key drawn for this run.
+
+    Equal secrets show equal tags within one run (a diff's before and after), so
+    a change shows; across runs the tags differ, and none can be checked against
+    a guessed secret."""
+    return "hmac-sha256:" + hmac.new(_RUN_KEY, str(value).encode("utf-8"), hashlib.sha256).hexdigest()[:12]
 
 
 def mask(section_options):

@@ -184,6 +184,11 @@ def swift_settings(store, directory=SWIFT_REFERENCE_DIR):
             "default_swift_reference": store["id"]}
 
 
+#: First line of every reference file the collection writes: glance_store_config removes
+#: the files that start with it once their store is gone, and no other file.
+SWIFT_REFERENCE_HEADER = "# Written by edgestack.glance_ceph (glance_store_config): Swift credentials of store"
+
+
 def swift_reference(store):
     """Text of a Swift store's reference file: one section named after the store.
 
@@ -192,7 +197,7 @@ def swift_reference(store):
     """
     auth = dict(store["auth"])
     auth.setdefault("auth_version", "3")
-    lines = [f"[{store['id']}]"]
+    lines = [f"{SWIFT_REFERENCE_HEADER} {store['id']}. Do not edit.", f"[{store['id']}]"]
     for key in SWIFT_AUTH_KEYS:
         if key in auth and not _blank(auth[key]):
             lines.append(f"{key} = {auth[key]}")

@@ -87,6 +87,14 @@ options:
       store:
         description: The store the file belongs to (for messages).
         type: str
+  files_dir:
+    description:
+      - Directory of the Swift reference files. A C(glance-swift-*.conf) file in it that the collection
+        wrote (its first line says so) and that is not in O(files) belongs to a store that is gone, so it is
+        removed, with its credentials. Files the collection did not write are never removed.
+      - Unset removes nothing.
+    type: path
+    version_added: 0.1.0
   files_group:
     description: Group of the files in O(files), written root-owned with mode 0640.
     type: str
@@ -150,11 +158,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 actions:
-  description: What changed (or would change in check mode), in order.
+  description:
+    - What changed (or would change in check mode), in order. C(write_file) and C(remove_file) name a
+      Swift reference file by its path only.
   returned: always
   type: list
   elements: dict
   sample:
+    - {action: remove_file, path: /etc/glance/glance-swift-objects.conf}
     - {action: remove_section, section: dcn2}
     - {action: set, section: DEFAULT, option: enabled_backends, value: "central:rbd,dcn0:rbd"}
 problems:
@@ -179,7 +190,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import Ini, plan, store_types
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import (
-    direct_url_problem, store_problems)
+    SWIFT_REFERENCE_HEADER, direct_url_problem, store_problems)
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_probe import (
     probe_s3, probe_swift, read_swift_reference, swift_reference_from_text)
 
@@ -213,8 +224,10 @@ def _store_sections(text):
     return out
 
 
-def plan_files(files, group):
-    """[{action: write_file, path}] for the files whose content, owner or mode differ (no content shown)."""
+def plan_files(files, group, files_dir=None):
+    """[{action: write_file, path}] for the files whose content, owner or mode differ (no content shown),
+    then [{action: remove_file, path}] for the reference files the collection wrote in ``files_dir``
+    for stores that are gone (their first line is the collection's header)."""
     out = []
     try:
         gid = grp.getgrnam(group).gr_gid
@@ -230,7 +243,26 @@ def plan_files(files, group):
             same = False
         if not same:
             out.append({"action": "write_file", "path": path})
+    if files_dir and os.path.isdir(files_dir):
+        for name in sorted(os.listdir(files_dir)):
+            path = os.path.join(files_dir, name)
+            if path in files or not (name.startswith("glance-swift-") and name.endswith(".conf")):
+                continue
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    ours = fh.readline().startswith(SWIFT_REFERENCE_HEADER)
+            except (OSError, UnicodeDecodeError):
+                ours = False
+            if ours:
+                out.append({"action": "remove_file", "path": path})
     return out
+
+
+def files_problems(files):
+    """A file goes into an existing directory: name the ones that have none."""
+    return [f"the directory of {path} does not exist: install glance-api first (it creates /etc/glance), or "
+            "set the stores' reference directory to an existing one" for path in files
+            if not os.path.isdir(os.path.dirname(path))]
 
 
 def write_file(module, path, content, group):
@@ -306,6 +338,7 @@ def main():
                 store=dict(type="str"),
             )),
             files_group=dict(type="str", default="glance"),
+            files_dir=dict(type="path"),
             keep_stores=dict(type="list", elements="str", default=[]),
             owner=dict(type="str"),
             group=dict(type="str"),
@@ -331,11 +364,11 @@ def main():
     except ValueError as exc:
         module.fail_json(msg=str(exc))
     files = {f["path"]: f["content"] for f in module.params["files"]}
-    problems = check_stores(new_text, {**settings, **secrets}, module.params["probe"], files)
+    problems = files_problems(files) or check_stores(new_text, {**settings, **secrets}, module.params["probe"], files)
     if problems:
         module.fail_json(msg=f"{module.params['stores_variable']}: " + "; ".join(problems)
                          + f". {path} was left unchanged.", problems=problems)
-    file_actions = plan_files(files, module.params["files_group"])
+    file_actions = plan_files(files, module.params["files_group"], module.params["files_dir"])
     actions = file_actions + actions
     changed = bool(actions)
     result = {
@@ -347,8 +380,11 @@ def main():
         result["diff"] = {"before": before, "after": after, "before_header": path, "after_header": path}
     if file_actions and not module.check_mode:
         for action in file_actions:
-            write_file(module, action["path"], files[action["path"]], module.params["files_group"])
-    if any(a["action"] != "write_file" for a in actions) and not module.check_mode:
+            if action["action"] == "remove_file":
+                os.unlink(action["path"])
+            else:
+                write_file(module, action["path"], files[action["path"]], module.params["files_group"])
+    if any(a["action"] not in ("write_file", "remove_file") for a in actions) and not module.check_mode:
         st = os.stat(path)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".glance-api.conf.")
         try:

@@ -145,6 +145,9 @@ def stores(lab):
     for host in lab.glance_hosts("central"):
         status, info = lab.glance(f"http://{lab.address(host)}:9292", "GET", "/v2/info/stores")
         assert {s["id"] for s in info["stores"]} == set(lab.sites), info
+        # The Swift store is gone: so is its reference file, with its credentials.
+        left = lab.exec(host, ["test", "-e", SWIFT_REFERENCE]).returncode == 0
+        assert not left, f"{SWIFT_REFERENCE} stayed on {host} after its store was removed"
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ def inventory():
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"site_plan", "site_plan_unavailable", "site_plan_reachable_stores",
-                                             "site_plan_summary", "site_plan_store_secrets"}
+                                             "site_plan_summary", "site_plan_store_secrets", "site_plan_hosts"}
 
 
 def test_plan_unavailable_and_summary_through_the_filters():
@@ -47,3 +47,20 @@ def test_wrong_inputs_are_refused():
         site_plan({}, [])
     with pytest.raises(AnsibleFilterError, match="takes the plan"):
         site_plan_unavailable({"nope": 1}, {})
+
+
+def test_site_plan_hosts_names_only_the_plans_groups():
+    from ansible_collections.edgestack.glance_ceph.plugins.filter.site_plan import site_plan_hosts
+    assert site_plan_hosts(["ceph_admin", "glance_api", "glance_haproxy"]) == "ceph_admin:glance_api:glance_haproxy"
+    assert site_plan_hosts(["glance_api"]) == "glance_api"
+    for bad in (["glance_apis"], "glance_api", [], None):
+        with pytest.raises(AnsibleFilterError, match="site_plan_hosts"):
+            site_plan_hosts(bad)
+
+
+def test_validate_yml_takes_its_hosts_from_site_plan_hosts():
+    """The first play of every playbook loads the collection's filters in Ansible's main process."""
+    import yaml
+    from pathlib import Path
+    play = yaml.safe_load((Path(__file__).resolve().parents[4] / "playbooks" / "validate.yml").read_text())[0]
+    assert "edgestack.glance_ceph.site_plan_hosts" in play["hosts"]
