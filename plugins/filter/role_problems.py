@@ -126,8 +126,8 @@ def _haproxy_backends(v):
                        'address must be an IP address or a host name (got %s); port must be 1-65535 (got %s).'
                        % (name if name is not None else '<no name>',
                           address if address is not None else '<undefined>', port))
-    frontend = '%s:%s' % (v['haproxy_glance_frontend_address'], _int(v['haproxy_glance_frontend_port'],
-                                                                    v['haproxy_glance_frontend_port']))
+    frontend_port = _int(v['haproxy_glance_frontend_port'], v['haproxy_glance_frontend_port'])
+    frontend = '%s:%s' % (v['haproxy_glance_frontend_address'], frontend_port)
     if (not backends or len(set(map(str, names))) != len(names) or len(set(endpoints)) != len(endpoints)
             or frontend in endpoints):
         out.insert(0, 'haproxy_glance_backends: must list at least one glance-api server, each with a unique name and '

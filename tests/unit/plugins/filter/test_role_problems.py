@@ -153,8 +153,8 @@ def test_ceph_client_auth():
     assert any("ceph_client_auth_mon_addresses" in p for p in auth(ceph_client_auth_mon_addresses=["10.0.0.1:6789"]))
     mine = auth(ceph_client_auth_clients=[{"name": "client.glance", "caps": {"mon": "profile rbd"}}])
     assert any("which is Glance's client" in p for p in mine)
-    assert any("volumes" in p for p in auth(ceph_client_auth_glance_caps={"mon": "profile rbd",
-                                                                         "osd": "profile rbd pool=volumes"}))
+    caps = {"mon": "profile rbd", "osd": "profile rbd pool=volumes"}
+    assert any("volumes" in p for p in auth(ceph_client_auth_glance_caps=caps))
 
 
 def test_ceph_client_auth_deliver_never_quotes_a_key():
