@@ -79,3 +79,14 @@ requirements:
   - python3-rados (and python3-rbd for RBD pool initialisation) on the target
     for the librados transport, or the C(ceph) CLI (ceph-common) for the CLI transport.
 '''
+
+    # The attributes of the read-only modules (ceph_pool_info, ceph_auth_info, ceph_mon_info).
+    READ_ONLY = r'''
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is nothing to show.
+'''

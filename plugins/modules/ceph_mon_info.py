@@ -18,13 +18,7 @@ author:
   - edgestack maintainers (@edgestack)
 extends_documentation_fragment:
   - edgestack.glance_ceph.ceph
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
+  - edgestack.glance_ceph.ceph.read_only
 options: {}
 seealso:
   - module: edgestack.glance_ceph.ceph_auth
