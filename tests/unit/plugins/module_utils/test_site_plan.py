@@ -180,9 +180,13 @@ def test_generated_inventories_grow_linearly():
     timings = {}
     for edges in (50, 400):
         hostvars, groups = generated(edges)
-        t0 = time.perf_counter()
-        result = _site_plan.build(hostvars, groups)
-        timings[edges] = time.perf_counter() - t0
+        # CPU time, best of three: other processes and a pause of this one do not count.
+        runs = []
+        for _run in range(3):
+            t0 = time.process_time()
+            result = _site_plan.build(hostvars, groups)
+            runs.append(time.process_time() - t0)
+        timings[edges] = min(runs)
         assert messages(result) == []
         assert len(result["plan"]["site"]["central"]["stores"]) == edges + 1
         assert all(len(result["plan"]["site"][f"dcn{n}"]["stores"]) == 2 for n in range(edges))
