@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.edgestack.glance_ceph.plugins.filter.ceph_mon_host import (
     ceph_client_problems, ceph_mon_host_problems)
@@ -47,12 +48,6 @@ def _ip(value):
     return _rules.ip_address(value) is not None
 
 
-def _truthy(value):
-    if isinstance(value, str):
-        return value.strip().lower() in ('1', 'true', 'yes', 'on')
-    return bool(value)
-
-
 # --------------------------------------------------------------------------
 # haproxy_glance
 # --------------------------------------------------------------------------
@@ -62,7 +57,7 @@ def haproxy_glance(v):
         out.append('haproxy_glance_frontend_address: must be the IPv4 or IPv6 address HAProxy listens on, the '
                    "site's Glance VIP (got %s)." % v['haproxy_glance_frontend_address'])
     for var in ('haproxy_glance_frontend_port', 'haproxy_glance_backend_port'):
-        if not _in_range(v[var], 1, 65535):
+        if _rules.port_value(v[var]) is None:
             out.append('%s: must be a port number from 1 to 65535 (got %s).' % (var, v[var]))
     if not (isinstance(v['haproxy_glance_check_path'], str) and CHECK_PATH_RE.match(v['haproxy_glance_check_path'])):
         out.append('haproxy_glance_check_path: must be an absolute URL path without spaces, such as /healthcheck '
@@ -80,17 +75,17 @@ def haproxy_glance(v):
         out.append('haproxy_glance_tls_cert: must be empty (plain HTTP) or the absolute path of a PEM bundle on the '
                    'HAProxy host (got %s).' % cert)
     ca_file = str(v['haproxy_glance_backend_tls_ca_file'])
-    if (_truthy(v['haproxy_glance_backend_tls']) and _truthy(v['haproxy_glance_backend_tls_verify'])
+    if (boolean(v['haproxy_glance_backend_tls']) and boolean(v['haproxy_glance_backend_tls_verify'])
             and not (ca_file.startswith('/') or ca_file == '@system-ca')):
         out.append('haproxy_glance_backend_tls_ca_file: must be @system-ca or the absolute path of a CA bundle on the '
                    'HAProxy host when haproxy_glance_backend_tls_verify is true (got %s).' % ca_file)
     if v['haproxy_glance_config_mode'] not in _rules.HAPROXY_MODES:
         out.append('haproxy_glance_config_mode: must be exclusive (the role writes the whole file) or shared (only its '
                    'own block) (got %s).' % v['haproxy_glance_config_mode'])
-    if _truthy(v['haproxy_glance_stats_enabled']) and not (
+    if boolean(v['haproxy_glance_stats_enabled']) and not (
             _ip(v['haproxy_glance_stats_address']) and v['haproxy_glance_stats_password']
             and _rules.stats_user_problem(v['haproxy_glance_stats_user']) is None
-            and _in_range(v['haproxy_glance_stats_port'], 1, 65535)):
+            and _rules.port_value(v['haproxy_glance_stats_port']) is not None):
         out.append('haproxy_glance_stats_address, haproxy_glance_stats_password: with haproxy_glance_stats_enabled, the '
                    'statistics page needs haproxy_glance_stats_address (a management IP address of the HAProxy host, '
                    "got %s), a port (got %s), a user of letters, digits, '_', '.' or '-' (got %s) and a non-empty "
@@ -119,9 +114,7 @@ def _haproxy_backends(v):
         names.append(name)
         endpoints.append('%s:%s' % (address, _int(port, port)))
         if not (isinstance(name, str) and BACKEND_NAME_RE.match(name)
-                and (_ip(address) or (isinstance(address, str) and _rules.HOSTNAME_RE.match(address)
-                                      and not re.match(r'^[0-9.]+$', address)))
-                and _in_range(port, 1, 65535)):
+                and _rules.host_address_problem(address) is None and _rules.port_value(port) is not None):
             out.append("haproxy_glance_backends entry %s: name must use only letters, digits, '_', '.', ':' and '-'; "
                        'address must be an IP address or a host name (got %s); port must be 1-65535 (got %s).'
                        % (name if name is not None else '<no name>',
@@ -152,9 +145,8 @@ def glance_vip(v):
     ok = (_ip(address) and _ip(source) and address != source and all(_ip(p) for p in peers)
           and source not in peers and _in_range(v['glance_vip_router_id'], 1, 255)
           and _in_range(v['glance_vip_priority'], 1, 254) and _in_range(v['glance_vip_prefix'], 1, 128)
-          and version in _rules.VRRP_VERSIONS and advert > 0 and (advert >= 1 or version == 3)
-          and (not password or version == 2) and not _rules.VRRP_PASSWORD_BAD_RE.search(str(password))
-          and len(str(password)) <= _rules.VRRP_PASSWORD_MAX
+          and version in _rules.VRRP_VERSIONS and _rules.vrrp_advert_problem(version, advert) is None
+          and _rules.vrrp_password_problem(version, str(password)) is None
           and isinstance(v['glance_vip_instance_name'], str) and INSTANCE_RE.match(v['glance_vip_instance_name']))
     if ok:
         return []
@@ -187,7 +179,7 @@ def ceph_pool_setup(v):
                    "letters, digits, '_', '.' and '-' that does not start with '.' or '-' (names: %s; invalid: %s; "
                    'repeated: %s). Fix or merge the entries.' % (cluster, names, bad, repeated))
     absent = [p.get('name') for p in pools if isinstance(p, Mapping) and p.get('state') == 'absent']
-    if absent and not _truthy(v['ceph_pool_setup_allow_delete']):
+    if absent and not boolean(v['ceph_pool_setup_allow_delete']):
         out.append('ceph_pool_setup_pools of cluster %s: lists %s with state: absent, which deletes the pool and all '
                    'its data: set ceph_pool_setup_allow_delete: true to confirm, or drop state: absent.'
                    % (cluster, ', '.join(map(str, absent))))
