@@ -68,59 +68,18 @@ def mon_addresses_of_monmap(monmap):
     """The plain monitor addresses of a ``ceph mon dump --format json``, sorted."""
     if not isinstance(monmap, Mapping):
         raise AnsibleFilterError(f"monmap must be the JSON of `ceph mon dump`, got {type(monmap).__name__}")
-    found = set()
-    for mon in monmap.get("mons") or []:
-        addrs = ((mon.get("public_addrs") or {}).get("addrvec")) or []
-        texts = [a.get("addr", "") for a in addrs] or [mon.get("public_addr") or mon.get("addr") or ""]
-        for text in texts:
-            text = text.split("/", 1)[0]
-            host = text.rsplit(":", 1)[0] if ":" in text else text
-            host = host.strip("[]")
-            if host:
-                found.add(_rules.ip_address(host) or host)
-    return sorted(found)
+    return _rules.mon_addresses_of_monmap(monmap)
 
 
 def ceph_mon_host_problems(addresses, name="addresses", monmap=None):
     """Problems with a list of monitor addresses, each naming ``name`` and the fix; [] when fine.
 
     With ``monmap`` (the JSON of ``ceph mon dump``) the addresses must also be
-    exactly the cluster's monitors.
+    exactly the cluster's monitors (the collection's rule, module_utils/_rules.py).
     """
-    if not _is_list(addresses):
-        return [f"{name} must be a list of monitor IP addresses, got {type(addresses).__name__}: "
-                f"list the cluster's monitors, one plain address each"]
-    entries = list(addresses)
-    if not entries:
-        return [f"{name} is empty: list the cluster's monitor addresses (plain IPv4/IPv6 addresses)"]
-    problems = []
-    seen = {}
-    normalised = []
-    for index, entry in enumerate(entries):
-        address, reason = _address_problem(entry)
-        if reason:
-            problems.append(f"{name}[{index}]: {reason}; fix the address in {name}")
-            continue
-        if address in seen:
-            problems.append(f"{name}[{index}]: {entry!r} repeats {name}[{seen[address]}]: list each monitor once")
-            continue
-        seen[address] = index
-        normalised.append(address)
-    if monmap is not None and not problems:
-        cluster = mon_addresses_of_monmap(monmap)
-        if sorted(normalised) != cluster:
-            missing = sorted(set(cluster) - set(normalised))
-            extra = sorted(set(normalised) - set(cluster))
-            detail = []
-            if extra:
-                detail.append(f"not monitors of the cluster: {', '.join(extra)}")
-            if missing:
-                detail.append(f"monitors missing from the list: {', '.join(missing)}")
-            problems.append(
-                f"{name} ({', '.join(normalised)}) does not match the cluster's monitors "
-                f"({', '.join(cluster) or 'none'}): {'; '.join(detail)}. Set {name} to the addresses "
-                f"`ceph mon dump` shows (fsid {monmap.get('fsid', 'unknown')})")
-    return problems
+    if monmap is not None and not isinstance(monmap, Mapping):
+        raise AnsibleFilterError(f"monmap must be the JSON of `ceph mon dump`, got {type(monmap).__name__}")
+    return _rules.mon_list_problems(addresses, name, monmap)
 
 
 def _port(value, what):

@@ -29,8 +29,13 @@ def rule_problem(value, rule):
     return RULES[rule](value) or ''
 
 
+def url_host(value):
+    """An address as a URL or a HAProxy bind or server line writes it: IPv6 in brackets."""
+    return _rules.url_host(value)
+
+
 class FilterModule:
-    """The collection's rules for role checks."""
+    """The collection's rules for role checks and templates."""
 
     def filters(self):
-        return {'rule_problem': rule_problem}
+        return {'rule_problem': rule_problem, 'url_host': url_host}

@@ -240,6 +240,64 @@ def mon_address_problem(entry):
     return address, None
 
 
+def mon_addresses_of_monmap(monmap):
+    """The plain monitor addresses of a ``ceph mon dump --format json``, sorted."""
+    found = set()
+    for mon in monmap.get('mons') or []:
+        addrs = ((mon.get('public_addrs') or {}).get('addrvec')) or []
+        texts = [a.get('addr', '') for a in addrs] or [mon.get('public_addr') or mon.get('addr') or '']
+        for text in texts:
+            text = text.split('/', 1)[0]
+            host = text.rsplit(':', 1)[0] if ':' in text else text
+            host = host.strip('[]')
+            if host:
+                found.add(ip_address(host) or host)
+    return sorted(found)
+
+
+def mon_list_problems(addresses, name='addresses', monmap=None):
+    """Problems with a list of monitor addresses, each naming ``name`` and the fix; [] when fine.
+
+    With ``monmap`` (the JSON of ``ceph mon dump``) the addresses must also be
+    exactly the cluster's monitors.
+    """
+    if not is_list(addresses):
+        return ['%s must be a list of monitor IP addresses, got %s: list the cluster\'s monitors, '
+                'one plain address each' % (name, type(addresses).__name__)]
+    entries = list(addresses)
+    if not entries:
+        return ['%s is empty: list the cluster\'s monitor addresses (plain IPv4/IPv6 addresses)' % name]
+    problems = []
+    seen = {}
+    normalised = []
+    for index, entry in enumerate(entries):
+        address, reason = mon_address_problem(entry)
+        if reason:
+            problems.append('%s[%d]: %s; fix the address in %s' % (name, index, reason, name))
+            continue
+        if address in seen:
+            problems.append('%s[%d]: %r repeats %s[%d]: list each monitor once'
+                            % (name, index, entry, name, seen[address]))
+            continue
+        seen[address] = index
+        normalised.append(address)
+    if monmap is not None and not problems:
+        cluster = mon_addresses_of_monmap(monmap)
+        if sorted(normalised) != cluster:
+            missing = sorted(set(cluster) - set(normalised))
+            extra = sorted(set(normalised) - set(cluster))
+            detail = []
+            if extra:
+                detail.append('not monitors of the cluster: %s' % ', '.join(extra))
+            if missing:
+                detail.append('monitors missing from the list: %s' % ', '.join(missing))
+            problems.append(
+                '%s (%s) does not match the cluster\'s monitors (%s): %s. Set %s to the addresses '
+                '`ceph mon dump` shows (fsid %s)' % (name, ', '.join(normalised), ', '.join(cluster) or 'none',
+                                                     '; '.join(detail), name, monmap.get('fsid', 'unknown')))
+    return problems
+
+
 def host_address_problem(value):
     """An address a service listens on or is reached at: an IP address or a DNS host name."""
     if ip_address(value) is not None:
@@ -250,6 +308,12 @@ def host_address_problem(value):
     if is_text(value) and HOSTNAME_RE.match(value) and not re.match(r'^[0-9.]+$', value):
         return None
     return 'must be an IP address or a host name, got %r' % (value,)
+
+
+def url_host(address):
+    """An address as a URL, a HAProxy bind or server line writes it: IPv6 in brackets."""
+    text = str(address)
+    return '[%s]' % text if ':' in text and not text.startswith('[') else text
 
 
 def vip_problem(value):

@@ -495,6 +495,8 @@ def _check_site(name, values, first, problems):
         'mon_addresses': mons,
         'vip': vip if isinstance(vip, str) else None,
         'port': port or DEFAULT_PORT,
+        # What verify.yml asks through HAProxy (an IPv6 VIP in brackets).
+        'vip_healthcheck_url': _http_url(vip, port or DEFAULT_PORT) + '/healthcheck' if isinstance(vip, str) else None,
         'pools': pools,
         'pool_names': pool_names,
         'glance': {
@@ -583,7 +585,7 @@ def build(hostvars, groups, conf_dir=CONF_DIR):
         site[name] = entry
         for host in read['hosts']:
             bind = next((b['address'] for b in backends if b['name'] == host), None)
-            url = 'http://%s:%d' % ('[%s]' % bind if bind and ':' in bind else bind, entry['port']) if bind else None
+            url = _http_url(bind, entry['port']) if bind else None
             host_plan[host] = {
                 'site': name,
                 'bind_address': bind,
@@ -693,6 +695,11 @@ def build(hostvars, groups, conf_dir=CONF_DIR):
     return {'plan': plan, 'problems': problems.items}
 
 
+def _http_url(address, port):
+    """``http://address:port``, an IPv6 address in brackets."""
+    return 'http://%s:%d' % (_rules.url_host(address), port)
+
+
 def unavailable_sites(plan, converged):
     """The sites whose Ceph admin host did not converge this run.
 
@@ -720,13 +727,16 @@ def reachable_stores(stores, unavailable):
     return [_rules.plain_copy(s) for s in stores if s.get('type') != 'rbd' or s.get('cluster') not in down]
 
 
-#: What each stage of a run records, on which hosts of a site.
+#: What each stage of a run records, on which hosts of a site. A stage is done
+#: on a site when every one of those hosts recorded it, or, for the VIP check
+#: (asked once per site, from one of its HAProxy hosts), when any of them did.
 STAGES = (
     ('ceph', 'ceph_admins', 'edgestack_ceph_converged'),
     ('glance', 'glance_api', 'edgestack_glance_converged'),
     ('haproxy', 'glance_haproxy', 'edgestack_haproxy_converged'),
     ('verified', 'glance_haproxy', 'edgestack_verified'),
 )
+_ANY_HOST_STAGES = frozenset(['verified'])
 
 
 def summary(plan, facts):
@@ -739,7 +749,10 @@ def summary(plan, facts):
         entry = plan['site'][name]
         missing = []
         for stage, group, fact in STAGES:
-            behind = [h for h in entry.get(group) or [] if fact not in facts.get(h, ())]
+            hosts = entry.get(group) or []
+            behind = [h for h in hosts if fact not in facts.get(h, ())]
+            if stage in _ANY_HOST_STAGES and len(behind) < len(hosts):
+                behind = []
             if behind:
                 missing.append('%s: %s' % (stage, ', '.join(behind)))
         if missing:

@@ -174,7 +174,6 @@ def test_the_order_of_the_backends_does_not_change_the_file(tmp_path):
     ({"haproxy_glance_timeout_client": "10 minutes"}, "haproxy_glance_timeout_"),
     ({"haproxy_glance_check_path": "healthcheck"}, "haproxy_glance_check_path"),
     ({"haproxy_glance_tls_cert": "server.pem"}, "haproxy_glance_tls_cert"),
-    ({"haproxy_glance_tls_cert": "/nonexistent/glance.pem"}, "haproxy_glance_tls_cert"),
 ])
 def test_invalid_inputs_are_refused_before_anything_is_written(tmp_path, extra, names):
     result, dest = render(tmp_path, **extra)
@@ -425,6 +424,22 @@ def test_an_invalid_variable_leaves_the_live_config_and_haproxy_alone(lab, sites
     assert haproxy_pid(lab, lb) == pid
     assert lab.exec(lb, ["service", "haproxy", "status"]).returncode == 0
     assert http("GET", f"http://{central['vip']}:{central['port']}/healthcheck")[0] == 200
+
+
+def test_a_missing_certificate_is_refused_before_anything_changes(lab, sites, deployed):
+    # Whether the certificate is on the host is asked by the role's lookup, on the host.
+    central = sites["central"]
+    lb = central["haproxy"][0]
+    sha, pid = config_sha256(lab, lb), haproxy_pid(lab, lb)
+    result = run_playbook(SITE_PLAYBOOK, lab.inventory_args, limit=lb, timeout=600,
+                          extra_vars={"haproxy_glance_tls_cert": "/nonexistent/glance.pem"})
+    assert result.rc != 0
+    failed = result.task_results(f"{ROLE} : Stop on what the live configuration or the host lacks "
+                                 "(nothing was changed)")[lb]
+    assert failed.get("failed"), failed
+    assert "haproxy_glance_tls_cert is /nonexistent/glance.pem, which is not a file on " + lb in failed["msg"]
+    assert config_sha256(lab, lb) == sha
+    assert haproxy_pid(lab, lb) == pid
 
 
 def test_a_second_run_changes_nothing_and_does_not_reload(lab, sites, deployed):

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 EE_FILE = REPO / "execution-environment.yml"
 # What the controller needs to run the collection (requirements.txt, less ansible-core,
 # which ansible-builder installs itself).
-RUNTIME_PYTHON = {"openstacksdk", "netaddr", "kubernetes", "pyyaml"}
+RUNTIME_PYTHON = {"openstacksdk", "kubernetes", "pyyaml"}
 # Tools of the lab and the tests: never in an execution environment.
 DEV_ONLY = {"ansible-lint", "molecule", "pytest", "jsonschema", "kubernetes-validate", "antsibull-changelog",
             "ansible-builder", "ansible-runner", "ansible"}

@@ -46,13 +46,6 @@ def test_galaxy_dependencies_are_the_collections_the_content_uses():
         f"used but not declared: {sorted(set(used) - declared)}; declared but unused: {sorted(declared - set(used))}")
 
 
-def test_ansible_utils_floor_has_ipwrap():
-    # ipwrap came with ansible.utils 2.5.0 and was fixed in 2.5.2.
-    floor = _galaxy()["dependencies"]["ansible.utils"]
-    version = tuple(int(x) for x in re.match(r">=\s*([0-9.]+)$", floor).group(1).split("."))
-    assert version >= (2, 5, 2)
-
-
 def test_requires_ansible_is_what_the_constraints_pin():
     runtime = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())
     floor = re.match(r">=\s*(\d+)\.(\d+)", runtime["requires_ansible"]).groups()

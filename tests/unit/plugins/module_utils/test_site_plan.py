@@ -106,6 +106,7 @@ def test_example_inventory_plans_without_problems():
         {"name": "glance-central-2", "address": "192.0.2.12"},
     ]
     assert central["vip"] == "192.0.2.9" and central["port"] == 9292
+    assert central["vip_healthcheck_url"] == "http://192.0.2.9:9292/healthcheck"
     assert central["clusters"] == ["central", "dcn0", "dcn1"]
     assert [s["id"] for s in central["stores"]] == ["central", "dcn0", "dcn1"]
     assert central["pools"][0]["target_size_ratio"] == 0.2
@@ -118,6 +119,14 @@ def test_example_inventory_plans_without_problems():
     assert plan["host"]["glance-central-1"]["self_reference_url"] == "http://192.0.2.11:9292"
     assert plan["host"]["dcn0-hci-1"]["self_reference_url"] == ""
     assert plan["host"]["dcn0-hci-1"]["healthcheck_url"] == "http://198.51.100.10:9292/healthcheck"
+
+
+def test_an_ipv6_vip_is_asked_in_brackets():
+    hostvars, groups = generated(1, edge_extra={"dcn0": {"edgestack_glance_vip": "2001:db8::9"}})
+    result = _site_plan.build(hostvars, groups)
+    assert messages(result) == []
+    assert result["plan"]["site"]["dcn0"]["vip_healthcheck_url"] == "http://[2001:db8::9]:9292/healthcheck"
+    assert result["plan"]["site"]["central"]["vip_healthcheck_url"] == "http://10.0.0.9:9292/healthcheck"
 
 
 def test_plan_holds_no_key_and_says_which_site_supplies_one():
@@ -572,6 +581,22 @@ def test_summary_names_the_hosts_behind():
     lines = _site_plan.summary(plan, facts)
     assert lines[0] == "central (central): ok - ceph, glance, haproxy, verified"
     assert lines[1] == "dcn0 (edge): INCOMPLETE - glance: dcn0-hci; haproxy: dcn0-hci; verified: dcn0-hci"
+
+
+def test_one_haproxy_host_answering_verifies_its_site():
+    hostvars, groups = generated(0)
+    hostvars["central-lb1"] = dict(hostvars["central-lb"], ansible_host="10.0.0.14")
+    groups["all"].append("central-lb1")
+    groups["central"].append("central-lb1")
+    groups["glance_haproxy"].append("central-lb1")
+    plan = _site_plan.build(hostvars, groups)["plan"]
+    every = {fact for _s, _g, fact in _site_plan.STAGES}
+    facts = {h: set(every) for h in hostvars}
+    facts["central-lb1"] = every - {"edgestack_verified"}
+    assert _site_plan.summary(plan, facts) == ["central (central): ok - ceph, glance, haproxy, verified"]
+    facts["central-lb"] = every - {"edgestack_verified"}
+    assert _site_plan.summary(plan, facts) == [
+        "central (central): INCOMPLETE - verified: central-lb, central-lb1"]
 
 
 def test_the_input_is_not_changed():
