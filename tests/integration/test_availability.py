@@ -94,7 +94,8 @@ def vip_holders(lab, site="central") -> list:
 
 
 def set_link(lab, host, state):
-    subprocess.run(["ip", "netns", "exec", f"esl-{host}", "ip", "link", "set", "eth0", state], check=True)
+    # The host's own namespace, as the lab names it (a second lab instance has its own prefix).
+    subprocess.run(["ip", "netns", "exec", lab.hosts[host]["netns"], "ip", "link", "set", "eth0", state], check=True)
 
 
 def restore_lab(lab):
