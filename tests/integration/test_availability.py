@@ -94,8 +94,8 @@ def vip_holders(lab, site="central") -> list:
 
 
 def set_link(lab, host, state):
-    # The host's own namespace, as the lab names it (a second lab instance has its own prefix).
-    subprocess.run(["ip", "netns", "exec", lab.hosts[host]["netns"], "ip", "link", "set", "eth0", state], check=True)
+    # Inside the host, through the lab (a second lab instance names its namespaces differently).
+    lab.exec(host, ["ip", "link", "set", "eth0", state], check=True)
 
 
 def restore_lab(lab):
