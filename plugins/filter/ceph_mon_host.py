@@ -59,11 +59,6 @@ def _is_list(value):
 # --------------------------------------------------------------------------
 # Monitor addresses
 # --------------------------------------------------------------------------
-def _address_problem(entry):
-    """(normalised address, None) or (None, reason) for one inventory entry."""
-    return _rules.mon_address_problem(entry)
-
-
 def mon_addresses_of_monmap(monmap):
     """The plain monitor addresses of a ``ceph mon dump --format json``, sorted."""
     if not isinstance(monmap, Mapping):
