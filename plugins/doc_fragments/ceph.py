@@ -80,6 +80,31 @@ requirements:
     for the librados transport, or the C(ceph) CLI (ceph-common) for the CLI transport.
 '''
 
+    # The monitor check of the modules that converge a cluster (ceph_pool, ceph_auth).
+    MONITORS = r'''
+options:
+  mon_addresses:
+    description:
+      - The monitor addresses the caller gives the cluster's clients (plain
+        IPv4/IPv6 addresses, as in C(mon_host) without ports).
+      - When set, the module first reads the monitor map (C(mon dump)), in the
+        same connection, and fails before it reads or changes anything else
+        unless these are exactly the cluster's monitors. Its result then has
+        C(fsid) (the cluster's fsid) and C(mon_addresses) (the plain addresses
+        of the cluster's monitors, sorted).
+      - A caller that converges several things on one cluster can give it to
+        the first module it runs, so that a wrong address stops the run before
+        the first change.
+    type: list
+    elements: str
+  mon_addresses_variable:
+    description:
+      - The name a monitor address problem names, for a caller that sets
+        O(mon_addresses) from a variable of its own.
+    type: str
+    default: mon_addresses
+'''
+
     # The attributes of the read-only modules (ceph_pool_info, ceph_auth_info, ceph_mon_info).
     READ_ONLY = r'''
 attributes:

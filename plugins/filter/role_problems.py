@@ -183,6 +183,8 @@ def ceph_pool_setup(v):
         out.append('ceph_pool_setup_pools of cluster %s: lists %s with state: absent, which deletes the pool and all '
                    'its data: set ceph_pool_setup_allow_delete: true to confirm, or drop state: absent.'
                    % (cluster, ', '.join(map(str, absent))))
+    if v.get('ceph_pool_setup_mon_addresses'):
+        out.extend(ceph_mon_host_problems(v['ceph_pool_setup_mon_addresses'], 'ceph_pool_setup_mon_addresses'))
     return out
 
 

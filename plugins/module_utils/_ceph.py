@@ -31,6 +31,7 @@ import subprocess
 import sys
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 TRANSPORTS = ('auto', 'librados', 'cli')
 
@@ -51,6 +52,14 @@ def connection_argument_spec():
         timeout=dict(type='int', default=DEFAULT_TIMEOUT),
         transport=dict(type='str', default='auto', choices=list(TRANSPORTS)),
         cli_prefix=dict(type='list', elements='str'),
+    )
+
+
+def monitor_argument_spec():
+    """The monitor check's options (documented in doc_fragments/ceph.py, MONITORS)."""
+    return dict(
+        mon_addresses=dict(type='list', elements='str'),
+        mon_addresses_variable=dict(type='str', default='mon_addresses'),
     )
 
 
@@ -529,19 +538,38 @@ def connect(settings, which, rados_module=None, interpreter=None):
 
 
 class CephModule(_lifecycle.Lifecycle):
-    """The lifecycle of a module that talks to one cluster (the connection options)."""
+    """The lifecycle of a module that talks to one cluster (the connection options).
+
+    A module that takes the monitor options (``monitor_argument_spec``) has its
+    connection check them first: with ``mon_addresses`` set, ``connect`` reads the
+    monitor map (``mon dump``, one request) and fails, before the module reads or
+    changes anything else, unless the addresses are exactly the cluster's monitors.
+    The result then carries the cluster's ``fsid`` and ``mon_addresses``.
+    """
 
     client = None
+    monmap = None
 
     def connect(self):
         settings = ConnectionSettings.from_params(self.params)
         self.client = connect(settings, self.module.get_bin_path, interpreter=sys.executable)
+        if self.params.get('mon_addresses') is not None:
+            self.monmap = self.client.mon({'prefix': 'mon dump'})
+            problems = _rules.mon_list_problems(self.params['mon_addresses'],
+                                                self.params.get('mon_addresses_variable') or 'mon_addresses',
+                                                self.monmap)
+            if problems:
+                raise _lifecycle.EdgestackModuleError(
+                    'Ceph cluster %s: %s' % (settings.cluster, '; '.join(problems)))
         return self.client
 
     def partial(self):
-        if self.client is None:
-            return {}
-        return dict(transport=self.client.transport, round_trips=self.client.round_trips)
+        out = {}
+        if self.client is not None:
+            out.update(transport=self.client.transport, round_trips=self.client.round_trips)
+        if self.monmap is not None:
+            out.update(fsid=self.monmap.get('fsid'), mon_addresses=_rules.mon_addresses_of_monmap(self.monmap))
+        return out
 
     def close(self):
         if self.client is not None:

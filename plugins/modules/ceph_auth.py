@@ -24,6 +24,7 @@ author:
   - edgestack maintainers (@edgestack)
 extends_documentation_fragment:
   - edgestack.glance_ceph.ceph
+  - edgestack.glance_ceph.ceph.monitors
 attributes:
   check_mode:
     support: full
@@ -96,19 +97,6 @@ options:
         so those clients are left out.
     type: bool
     default: false
-  mon_addresses:
-    description:
-      - The monitor addresses the collection gives the cluster's clients (plain
-        IPv4/IPv6 addresses, as in C(mon_host) without ports). When set, the
-        module also reads the monitor map (C(mon dump)), in the same
-        connection, and fails before any change unless these are exactly the
-        cluster's monitors; it then returns RV(fsid) and RV(mon_addresses).
-    type: list
-    elements: str
-  mon_addresses_variable:
-    description: The name that a monitor address problem names (the variable the caller set).
-    type: str
-    default: mon_addresses
 notes:
   - List every client in one task's O(clients) rather than looping over the
     module. If you loop anyway, set C(loop_control.label) to the client's
@@ -255,36 +243,21 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _ceph
-from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
-from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 NO_LOG_PLACEHOLDER = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
 
 
 class AuthModule(_ceph.CephModule):
 
-    monmap = None
-
     def read(self):
         self.desired = _auth.desired_clients(self.params['clients'])
         self.keys = {}  # entity -> key set during this run
         client = self.connect()
-        if self.params['mon_addresses'] is not None:
-            self.monmap = client.mon({'prefix': 'mon dump'})
         current = _auth.current_clients(client.mon({'prefix': 'auth ls'}))
         self.hide(*[entry['key'] for entry in current.values()])
         return current
 
     def plan(self, current):
-        if self.monmap is not None:
-            problems = _rules.mon_list_problems(self.params['mon_addresses'], self.params['mon_addresses_variable'],
-                                                self.monmap)
-            if problems:
-                raise _lifecycle.EdgestackModuleError(
-                    'Ceph cluster %s: %s' % (self.params['cluster'] or 'ceph', '; '.join(problems)))
-        return self.plan_clients(current)
-
-    def plan_clients(self, current):
         new_keys = {}
         for wanted in self.desired:
             if wanted['state'] == 'present' and wanted['rotate'] and wanted['name'] in current:
@@ -331,8 +304,6 @@ class AuthModule(_ceph.CephModule):
                 # result; the action plugin hides the whole result instead.
                 self.module.no_log_values.discard(key)
         result = dict(clients=clients, after=clients)
-        if self.monmap is not None:
-            result.update(fsid=self.monmap.get('fsid'), mon_addresses=_rules.mon_addresses_of_monmap(self.monmap))
         if self.params['return_keyring']:
             params = copy.deepcopy(self.params)
             for client in params['clients']:
@@ -348,9 +319,8 @@ def main():
         clients=dict(type='list', elements='dict', required=True, options=_auth.client_argument_spec()),
         allow_caps_removal=dict(type='bool', default=False),
         return_keyring=dict(type='bool', default=False),
-        mon_addresses=dict(type='list', elements='str'),
-        mon_addresses_variable=dict(type='str', default='mon_addresses'),
     )
+    argument_spec.update(_ceph.monitor_argument_spec())
     AuthModule(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)).run()
 
 

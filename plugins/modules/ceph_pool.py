@@ -24,6 +24,7 @@ author:
   - edgestack maintainers (@edgestack)
 extends_documentation_fragment:
   - edgestack.glance_ceph.ceph
+  - edgestack.glance_ceph.ceph.monitors
 attributes:
   check_mode:
     support: full
@@ -183,6 +184,16 @@ EXAMPLES = r'''
     allow_delete: true
     override_mon_allow_pool_delete: true
 
+- name: Stop before any change unless the monitors are the ones the clients are given
+  edgestack.glance_ceph.ceph_pool:
+    cluster: dcn0
+    mon_addresses: "{{ edgestack_ceph_mon_addresses }}"
+    mon_addresses_variable: edgestack_ceph_mon_addresses
+    pools:
+      - name: images
+        application: rbd
+        rbd_init: true
+
 - name: Containerized cluster, through cephadm
   edgestack.glance_ceph.ceph_pool:
     transport: cli
@@ -241,6 +252,17 @@ after:
   returned: always
   type: dict
   sample: {images: {pool_type: replicated, size: 3, pg_num: 64, application: [rbd]}}
+fsid:
+  description: The cluster's fsid, from its monitor map.
+  returned: when O(mon_addresses) is set
+  type: str
+  sample: 5b8a2a3e-5a1c-4f7e-9a43-2f1b7d4c9e10
+mon_addresses:
+  description: The plain addresses of the cluster's monitors, sorted.
+  returned: when O(mon_addresses) is set
+  type: list
+  elements: str
+  sample: [192.0.2.10]
 mon_allow_pool_delete_overridden:
   description: Whether the module lifted C(mon_allow_pool_delete) (and restored it) to delete pools.
   returned: always
@@ -362,6 +384,7 @@ def main():
         allow_delete=dict(type='bool', default=False),
         override_mon_allow_pool_delete=dict(type='bool', default=False),
     )
+    argument_spec.update(_ceph.monitor_argument_spec())
     PoolModule(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)).run()
 
 

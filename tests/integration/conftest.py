@@ -109,23 +109,45 @@ class Lab:
 
 
 def _lab_status() -> dict | None:
+    """The lab's status, healthy or not; None when the lab is down or its status cannot be read.
+
+    `lab.py status --json` exits 1 when the lab is up but not healthy (a cluster still peering
+    after another test's pool change): its JSON says why, and the fixture waits on it.
+    """
     proc = subprocess.run([os.environ.get("PYTHON", "python3"), str(LAB), "status", "--json"],
                           capture_output=True, text=True, timeout=120, check=False)
-    if proc.returncode != 0:
+    try:
+        status = json.loads(proc.stdout)
+    except ValueError:
         return None
-    return json.loads(proc.stdout)
+    if proc.returncode not in (0, 1) or not isinstance(status, dict) or "sites" not in status:
+        return None
+    return status
+
+
+def _unhealthy(status: dict | None) -> str:
+    """What makes the lab unusable, in a line: the lab down, or each host and site not ok."""
+    if status is None:
+        return "the lab is down or its status cannot be read"
+    bad = [f"{name}: " + ",".join(k for k in ("netns", "ssh", "glance", "keystone") if k in h and not h[k])
+           for name, h in status.get("hosts", {}).items()
+           if not all(v for k, v in h.items() if k in ("netns", "ssh", "glance", "keystone"))]
+    bad += [f"ceph {site}: {json.dumps({k: v for k, v in st.items() if k != 'ok'})}"
+            for site, st in status.get("sites", {}).items() if not st.get("ok")]
+    return "; ".join(bad) or "not ok"
 
 
 @pytest.fixture(scope="session")
 def lab() -> Lab:
     # A cluster may be briefly settling (PGs peering after another test's pool change): wait for it.
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 180
     status = _lab_status()
     while status is not None and not status.get("ok") and time.monotonic() < deadline:
         time.sleep(3)
         status = _lab_status()
     if status is None or not status.get("ok"):
-        msg = "the lab is not up and healthy: run `make lab-up` (python3 lab/lab.py up)"
+        msg = ("the lab is not up and healthy (" + _unhealthy(status) + "): "
+               "run `make lab-up` (python3 lab/lab.py up)")
         if os.environ.get("EDGESTACK_REQUIRE_LAB") == "1":
             pytest.fail(msg)
         pytest.skip(msg)

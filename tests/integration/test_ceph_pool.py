@@ -229,3 +229,36 @@ def test_application_added_next_to_another(lab, site):
     assert added.rc == 0, added.stdout
     assert sorted(pools(lab, site_name)[name]["application_metadata"]) == ["cephfs", "rgw"]
     assert module_result(run([{"name": name, "application": "rgw"}]), CONVERGE, host)["changed"] is False
+
+
+def monitor_addresses(dump: dict) -> list[str]:
+    """The plain addresses of a `ceph mon dump`, read independently of the module's rule."""
+    found = set()
+    for mon in dump["mons"]:
+        for entry in mon["public_addrs"]["addrvec"]:
+            found.add(entry["addr"].rsplit(":", 1)[0].strip("[]"))
+    return sorted(found)
+
+
+def test_monitors_that_are_not_the_clusters_stop_before_any_change(lab, site):
+    """With mon_addresses, the module reads the monitor map first: addresses that are not the
+    cluster's fail before any pool is created, naming the caller's variable and the real monitors;
+    the cluster's own addresses pass, and the result carries the fsid and the monitors."""
+    transport, site_name, host, run, new_name = site
+    dump = lab.ceph(site_name, "mon", "dump")
+    real = monitor_addresses(dump)
+    name = new_name("mon")
+    wrong = run([wanted(name)], it_mon_addresses=["192.0.2.77"], it_mon_variable="edgestack_ceph_mon_addresses (site x)")
+    assert wrong.rc != 0
+    failed = module_result(wrong, CONVERGE, host)
+    assert failed.get("failed") and failed["changed"] is False and failed["actions"] == []
+    assert "edgestack_ceph_mon_addresses (site x) (192.0.2.77) does not match the cluster's monitors" in failed["msg"]
+    assert all(address in failed["msg"] for address in real), failed["msg"]
+    assert failed["mon_addresses"] == real and failed["fsid"] == dump["fsid"]
+    assert name not in pools(lab, site_name)
+
+    right = run([wanted(name)], it_mon_addresses=list(reversed(real)))
+    assert right.rc == 0, right.stdout
+    result = module_result(right, CONVERGE, host)
+    assert result["changed"] is True and result["mon_addresses"] == real and result["fsid"] == dump["fsid"]
+    assert_converged(pools(lab, site_name)[name], wanted(name))

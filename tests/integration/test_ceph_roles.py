@@ -29,6 +29,7 @@ HEADER = "# Managed by edgestack.glance_ceph"
 CAPS = {"mon": "profile rbd", "osd": "profile rbd pool=images", "mgr": "profile rbd pool=images"}
 CENTRAL = "central"
 ROLE = "edgestack.glance_ceph.ceph_client_auth : "
+ROLE_POOLS = "edgestack.glance_ceph.ceph_pool_setup : "
 
 
 # --------------------------------------------------------------------------- helpers
@@ -473,33 +474,38 @@ def test_bad_inventories_fail_before_anything_changes(lab, converged, run_ceph, 
 
 
 def test_monitors_that_are_not_the_clusters_stop_that_site_before_it_changes(lab, converged, run_ceph, tmp_path):
-    """Well-formed monitor addresses that are not the cluster's: the site's Ceph admin host reads the
-    monitor map and the clients in one call and stops before its first change, naming the overlay
-    variable and its site; the other sites converge."""
+    """Well-formed monitor addresses that are not the cluster's: the site's first module on its
+    cluster (the pools) reads the monitor map before anything else and stops before the first
+    change, naming the overlay variable and its site; no pool and no client changes there."""
     edge = sorted(s for s in lab.sites if s != CENTRAL)[-1]
     before = snapshot(lab)
     overlay = tmp_path / "overlay.yml"
     overlay.write_text(json.dumps({"all": {"children": {edge: {"vars": {
         "edgestack_ceph_mon_addresses": ["192.0.2.77"],
-        # A change that the run would make if the check let it through.
+        # Changes that the run would make if the check let it through: a pool, then a client.
+        "edgestack_ceph_pools": [{"name": "images", "application": "rbd", "rbd_init": True},
+                                 {"name": "it-roles-mon", "pg_num": 8}],
         "edgestack_ceph_clients": [{"name": "client.it-roles-mon", "caps": {"mon": "profile rbd"}}],
     }}}}}))
     result = run_ceph(inventory_args=lab.inventory_args + ["-i", str(overlay)])
     try:
         assert result.rc != 0
-        messages = {h: r.get("msg", "") for t in result.tasks
-                    if t["task"]["name"].startswith(ROLE + "Ensure the CephX clients of Ceph cluster")
-                    for h, r in t["hosts"].items() if r.get("failed")}
-        assert sorted(messages) == [lab.ceph_host(edge)], messages
-        message = messages[lab.ceph_host(edge)]
+        failed = {(t["task"]["name"], h): r.get("msg", "") for t in result.tasks
+                  for h, r in t["hosts"].items() if r.get("failed")}
+        # (a task name is templated once, with the play's first host: only its start is compared)
+        assert [(name.startswith(ROLE_POOLS + "Converge the pools of Ceph cluster"), host)
+                for name, host in failed] == [(True, lab.ceph_host(edge))], failed
+        message = next(iter(failed.values()))
         assert f"edgestack_ceph_mon_addresses (site {edge}) (192.0.2.77) does not match the cluster's monitors" \
             in message
-        assert lab.address(lab.ceph_host(edge)) in message and "ceph_client_auth_" not in message
+        assert lab.address(lab.ceph_host(edge)) in message and "ceph_pool_setup_" not in message
+        assert "it-roles-mon" not in pools(lab, edge)
         assert auth_entry(lab, edge, "client.it-roles-mon") is None
         assert snapshot(lab) == before
     finally:
         restored = run_ceph()
     assert restored.rc == 0, failure_messages(restored)
+    assert "it-roles-mon" not in pools(lab, edge)
 
 
 def test_fingerprints_hide_keys():

@@ -142,6 +142,11 @@ def test_ceph_pool_setup():
     absent = [{"name": "images"}, {"name": "old", "state": "absent"}]
     assert "ceph_pool_setup_allow_delete" in pools(ceph_pool_setup_pools=absent)[0]
     assert pools(ceph_pool_setup_pools=absent, ceph_pool_setup_allow_delete=True) == []
+    # Monitor addresses are optional (empty: not checked); when given, each must be a plain address.
+    assert pools(ceph_pool_setup_mon_addresses=[]) == []
+    assert pools(ceph_pool_setup_mon_addresses=["192.0.2.10", "2001:db8::1"]) == []
+    bad = pools(ceph_pool_setup_mon_addresses=["192.0.2.10:6789"])
+    assert len(bad) == 1 and bad[0].startswith("ceph_pool_setup_mon_addresses[0]"), bad
 
 
 def test_ceph_client_auth():
