@@ -147,7 +147,7 @@ class ConnectionSettings(object):
         if '.' not in auth_id:
             auth_id = 'client.' + auth_id
         self.cluster = cluster
-        self.conf = conf or '/etc/ceph/%s.conf' % cluster
+        self.conf = conf or _rules.ceph_conf_path('/etc/ceph', cluster)
         self.name = auth_id
         self.keyring = keyring or None
         self.timeout = int(timeout)

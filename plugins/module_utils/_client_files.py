@@ -156,7 +156,7 @@ def cluster_file_names(names, listing):
     out = []
     for entry in sorted(listing):
         for cluster in names:
-            if entry == cluster + '.conf' or (
+            if entry == _rules.ceph_conf_path('', cluster) or (
                     entry.startswith(cluster + '.client.') and entry.endswith('.keyring')
                     and ENTITY_RE.match(entry[len(cluster) + 1:-len('.keyring')])):
                 out.append(entry)
@@ -189,7 +189,7 @@ def plan_directory(desired, current, local_fsids):
     delivered = [c['name'] for c in desired['clusters']]
     for cluster in desired['clusters']:
         name = cluster['name']
-        conf_file = name + '.conf'
+        conf_file = _rules.ceph_conf_path('', name)
         conf_path = os.path.join(directory, conf_file)
         wanted.add(conf_file)
         if name in desired['local']:
@@ -206,7 +206,7 @@ def plan_directory(desired, current, local_fsids):
                                              desired.get('client_options')))
             _add(actions, problems, spec, current.get(conf_file), name, conf_file, 'conf', 'foreign_conf')
         for client in cluster['clients']:
-            keyring_file = '%s.%s.keyring' % (name, client['name'])
+            keyring_file = _rules.ceph_keyring_path('', name, client['name'])
             wanted.add(keyring_file)
             if client.get('key') is None:
                 continue

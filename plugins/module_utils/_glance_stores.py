@@ -138,8 +138,8 @@ def _rbd_store(name, site_type, pool, user, conf_dir, default):
         "cluster": name,
         "pool": pool,
         "user": user,
-        "ceph_conf": posixpath.join(conf_dir, f"{name}.conf"),
-        "keyring": posixpath.join(conf_dir, f"{name}.client.{user}.keyring"),
+        "ceph_conf": _rules.ceph_conf_path(conf_dir, name),
+        "keyring": _rules.ceph_keyring_path(conf_dir, name, f"client.{user}"),
         "default": default,
         "description": f"{name} ({site_type} site) RBD store",
         "options": {},
@@ -269,8 +269,8 @@ def _complete_new_store(explicit, pool, user, conf_dir):
         if _is_str(cluster) and cluster:
             store.setdefault("pool", pool)
             store.setdefault("user", user)
-            store.setdefault("ceph_conf", posixpath.join(conf_dir, f"{cluster}.conf"))
-            store.setdefault("keyring", posixpath.join(conf_dir, f"{cluster}.client.{store['user']}.keyring"))
+            store.setdefault("ceph_conf", _rules.ceph_conf_path(conf_dir, cluster))
+            store.setdefault("keyring", _rules.ceph_keyring_path(conf_dir, cluster, f"client.{store['user']}"))
     store.setdefault("description", f"{store.get('type')} store {store.get('id')}")
     return store
 

@@ -15,6 +15,7 @@ This file is private to the collection: its interface may change.
 from __future__ import annotations
 
 import base64
+import posixpath
 import binascii
 import ipaddress
 import re
@@ -202,6 +203,19 @@ def cephx_key_problem(key):
 # --------------------------------------------------------------------------
 # Addresses and ports
 # --------------------------------------------------------------------------
+def ceph_conf_path(directory, cluster):
+    """A cluster's client configuration: ``<directory>/<cluster>.conf``, the name Ceph's tools look
+    for with ``--cluster <cluster>``. An empty ``directory`` gives the bare file name."""
+    return posixpath.join(directory, '%s.conf' % cluster)
+
+
+def ceph_keyring_path(directory, cluster, entity):
+    """A client's keyring: ``<directory>/<cluster>.<entity>.keyring`` (``entity`` is ``client.<id>``),
+    where Ceph's default keyring search (``$cluster.$name.keyring``) finds it. An empty
+    ``directory`` gives the bare file name."""
+    return posixpath.join(directory, '%s.%s.keyring' % (cluster, entity))
+
+
 def ip_address(value):
     """The normalised text of an IPv4/IPv6 address, or None."""
     if not is_text(value) or value != value.strip() or '%' in value or '/' in value:

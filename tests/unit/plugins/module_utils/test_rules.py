@@ -147,3 +147,11 @@ def test_vrrp_router_id(value, ok):
 @pytest.mark.parametrize("value, ok", [("admin", True), ("ops.team-1", True), ("ad min", False), ("", False), (5, False)])
 def test_stats_user(value, ok):
     assert (_rules.stats_user_problem(value) is None) is ok
+
+
+def test_client_file_paths_are_the_names_ceph_looks_for():
+    # `ceph --cluster dcn0 --id glance` reads /etc/ceph/dcn0.conf and, by default, $cluster.$name.keyring.
+    assert _rules.ceph_conf_path("/etc/ceph", "dcn0") == "/etc/ceph/dcn0.conf"
+    assert _rules.ceph_keyring_path("/etc/ceph", "dcn0", "client.glance") == "/etc/ceph/dcn0.client.glance.keyring"
+    assert _rules.ceph_conf_path("", "central") == "central.conf"
+    assert _rules.ceph_keyring_path("", "central", "client.glance-edge") == "central.client.glance-edge.keyring"
