@@ -89,7 +89,8 @@ options:
         IPv4/IPv6 addresses, as in C(mon_host) without ports).
       - When set, the module first reads the monitor map (C(mon dump)), in the
         same connection, and fails before it reads or changes anything else
-        unless these are exactly the cluster's monitors. Its result then has
+        unless these are exactly the cluster's monitors. An empty list is
+        refused; leave the option out to skip the check. Its result then has
         C(fsid) (the cluster's fsid) and C(mon_addresses) (the plain addresses
         of the cluster's monitors, sorted).
       - A caller that converges several things on one cluster can give it to

@@ -100,8 +100,8 @@ def conf_content(cluster, fsid, mon_host, directory, client_options=None):
     extra = ''.join('%s = %s\n' % (name, _option_text(value))
                     for name, value in sorted((client_options or {}).items()))
     return ('%s (ceph_client_auth): client configuration of Ceph cluster %s; local changes are overwritten.\n'
-            '[global]\nfsid = %s\nmon_host = %s\n\n[client]\nkeyring = %s/%s.$name.keyring\n%s'
-            % (MANAGED_PREFIX, cluster, fsid, mon_host, directory, cluster, extra))
+            '[global]\nfsid = %s\nmon_host = %s\n\n[client]\nkeyring = %s\n%s'
+            % (MANAGED_PREFIX, cluster, fsid, mon_host, _rules.ceph_keyring_path(directory, cluster, '$name'), extra))
 
 
 def _option_text(value):
@@ -152,16 +152,8 @@ def plan_file(desired, current):
 
 def cluster_file_names(names, listing):
     """The names in ``listing`` (a directory's entries) that belong to the clusters ``names``:
-    <cluster>.conf and <cluster>.client.<id>.keyring."""
-    out = []
-    for entry in sorted(listing):
-        for cluster in names:
-            if entry == _rules.ceph_conf_path('', cluster) or (
-                    entry.startswith(cluster + '.client.') and entry.endswith('.keyring')
-                    and ENTITY_RE.match(entry[len(cluster) + 1:-len('.keyring')])):
-                out.append(entry)
-                break
-    return out
+    <cluster>.conf and <cluster>.client.<id>.keyring (the rule is _rules.ceph_client_file)."""
+    return [entry for entry in sorted(listing) if _rules.ceph_client_file(entry, names)]
 
 
 def plan_directory(desired, current, local_fsids):
@@ -218,9 +210,9 @@ def plan_directory(desired, current, local_fsids):
     for entry in cluster_file_names(names, current):
         if entry in wanted or not current[entry]['managed']:
             continue
-        actions.append({'path': os.path.join(directory, entry), 'file': entry,
-                        'cluster': next(n for n in names if entry.startswith(n + '.')),
-                        'kind': 'conf' if entry.endswith('.conf') else 'keyring', 'action': 'remove'})
+        cluster, kind = _rules.ceph_client_file(entry, names)
+        actions.append({'path': os.path.join(directory, entry), 'file': entry, 'cluster': cluster,
+                        'kind': kind, 'action': 'remove'})
     return actions, problems
 
 

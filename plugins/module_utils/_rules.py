@@ -15,9 +15,9 @@ This file is private to the collection: its interface may change.
 from __future__ import annotations
 
 import base64
-import posixpath
 import binascii
 import ipaddress
+import posixpath
 import re
 import struct
 from collections.abc import Mapping
@@ -201,7 +201,7 @@ def cephx_key_problem(key):
 
 
 # --------------------------------------------------------------------------
-# Addresses and ports
+# Client file names
 # --------------------------------------------------------------------------
 def ceph_conf_path(directory, cluster):
     """A cluster's client configuration: ``<directory>/<cluster>.conf``, the name Ceph's tools look
@@ -210,12 +210,28 @@ def ceph_conf_path(directory, cluster):
 
 
 def ceph_keyring_path(directory, cluster, entity):
-    """A client's keyring: ``<directory>/<cluster>.<entity>.keyring`` (``entity`` is ``client.<id>``),
-    where Ceph's default keyring search (``$cluster.$name.keyring``) finds it. An empty
-    ``directory`` gives the bare file name."""
+    """A client's keyring: ``<directory>/<cluster>.<entity>.keyring`` (``entity`` is ``client.<id>``,
+    or Ceph's ``$name`` in a configuration file), where Ceph's default keyring search
+    (``$cluster.$name.keyring``) finds it. An empty ``directory`` gives the bare file name."""
     return posixpath.join(directory, '%s.%s.keyring' % (cluster, entity))
 
 
+def ceph_client_file(entry, clusters):
+    """What a file name in a client directory is, for one of ``clusters``: ``(cluster, 'conf')``
+    for ``<cluster>.conf``, ``(cluster, 'keyring')`` for ``<cluster>.client.<id>.keyring``, else None."""
+    for cluster in clusters:
+        if entry == ceph_conf_path('', cluster):
+            return cluster, 'conf'
+        prefix, suffix = cluster + '.', '.keyring'
+        if entry.startswith(prefix) and entry.endswith(suffix) and \
+                CLIENT_NAME_RE.match(entry[len(prefix):-len(suffix)]):
+            return cluster, 'keyring'
+    return None
+
+
+# --------------------------------------------------------------------------
+# Addresses and ports
+# --------------------------------------------------------------------------
 def ip_address(value):
     """The normalised text of an IPv4/IPv6 address, or None."""
     if not is_text(value) or value != value.strip() or '%' in value or '/' in value:

@@ -203,6 +203,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _client_files as _files
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 ROOT = 0
 
@@ -319,7 +320,7 @@ class ClientFilesModule(_lifecycle.Lifecycle):
             names += [n for n in desired['absent'] if n not in names]
             current = {}
             if self.dir_info is not None:
-                local_confs = set(n + '.conf' for n in desired['local'])
+                local_confs = set(_rules.ceph_conf_path('', n) for n in desired['local'])
                 for entry in _files.cluster_file_names(names, os.listdir(directory)):
                     if entry in local_confs:
                         continue  # the daemons' own conf: never written, checked with ceph-conf below
@@ -335,7 +336,7 @@ class ClientFilesModule(_lifecycle.Lifecycle):
         self.ceph_conf = module.get_bin_path('ceph-conf', required=True) if desired['clusters'] else None
         self.local_fsids = {}
         for name in desired['local']:
-            path = os.path.join(directory, name + '.conf')
+            path = _rules.ceph_conf_path(directory, name)
             if not os.path.isfile(path):
                 self.local_fsids[name] = (None, '%s does not exist' % path)
             else:

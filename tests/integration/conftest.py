@@ -139,10 +139,12 @@ def _unhealthy(status: dict | None) -> str:
 
 @pytest.fixture(scope="session")
 def lab() -> Lab:
-    # A cluster may be briefly settling (PGs peering after another test's pool change): wait for it.
+    # A cluster may be briefly settling (PGs peering after another test's pool change): wait for it,
+    # as long as every host is there (a lab whose namespaces are gone is not going to settle).
     deadline = time.monotonic() + 180
     status = _lab_status()
-    while status is not None and not status.get("ok") and time.monotonic() < deadline:
+    while status is not None and not status.get("ok") and time.monotonic() < deadline \
+            and all(h.get("netns") for h in status.get("hosts", {}).values()):
         time.sleep(3)
         status = _lab_status()
     if status is None or not status.get("ok"):

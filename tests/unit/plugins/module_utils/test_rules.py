@@ -155,3 +155,23 @@ def test_client_file_paths_are_the_names_ceph_looks_for():
     assert _rules.ceph_keyring_path("/etc/ceph", "dcn0", "client.glance") == "/etc/ceph/dcn0.client.glance.keyring"
     assert _rules.ceph_conf_path("", "central") == "central.conf"
     assert _rules.ceph_keyring_path("", "central", "client.glance-edge") == "central.client.glance-edge.keyring"
+
+
+@pytest.mark.parametrize("entry, expected", [
+    ("dcn0.conf", ("dcn0", "conf")),
+    ("dcn0.client.glance.keyring", ("dcn0", "keyring")),
+    ("central.client.glance-edge.keyring", ("central", "keyring")),
+    ("dcn0.client.admin.keyring", ("dcn0", "keyring")),
+    ("dcn0.mgr.x.keyring", None),          # not a client's keyring
+    ("dcn1.conf", None),                   # another cluster's
+    ("dcn0.conf.bak", None),
+    ("dcn0.client..keyring", None),
+    ("ceph.conf", None),
+])
+def test_client_file_names_are_recognised_for_the_given_clusters(entry, expected):
+    assert _rules.ceph_client_file(entry, ["central", "dcn0"]) == expected
+    if expected:  # the reverse of the two path rules
+        cluster, kind = expected
+        entity = entry[len(cluster) + 1:-len(".keyring")]
+        assert entry == (_rules.ceph_conf_path("", cluster) if kind == "conf"
+                         else _rules.ceph_keyring_path("", cluster, entity))

@@ -20,7 +20,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _ceph
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', '..', 'fixtures')
-READS = ('osd pool ls', 'osd crush rule dump', 'osd dump', 'auth ls', 'config dump')
+READS = ('mon dump', 'osd pool ls', 'osd crush rule dump', 'osd dump', 'auth ls', 'config dump')
 
 
 def fixture(name):
@@ -44,6 +44,8 @@ class FakeClient(object):
         self.round_trips += 1
         self.sent.append((cmd, inbuf))
         prefix = cmd['prefix']
+        if prefix == 'mon dump':
+            return fixture('central_mon_dump.json')
         if prefix == 'osd pool ls':
             return fixture('central_osd_pool_ls_detail.json')
         if prefix == 'osd crush rule dump':

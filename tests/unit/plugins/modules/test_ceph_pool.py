@@ -5,7 +5,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.edgestack.glance_ceph.plugins.modules import ceph_pool
+import json
+from pathlib import Path
+
+from ansible_collections.edgestack.glance_ceph.plugins.modules import ceph_auth, ceph_pool
+
+FIXTURES = Path(__file__).resolve().parents[2] / 'fixtures'
 
 
 POOLS = [{'name': 'it-fx-plain', 'pg_autoscale_mode': 'off', 'pg_num': 64},
@@ -60,3 +65,39 @@ def test_pool_spec_error_fails_before_connecting(cluster, run_module):
     cluster['client'] = None
     result, dummy = run_module(ceph_pool, {'pools': [{'name': 'a'}, {'name': 'a'}]})
     assert result['failed'] and "listed more than once" in result['msg']
+
+
+def _monitors():
+    """The plain monitor addresses and the fsid of the captured `mon dump`."""
+    dump = json.loads((FIXTURES / 'central_mon_dump.json').read_text())
+    addresses = sorted({a['addr'].rsplit(':', 1)[0] for m in dump['mons'] for a in m['public_addrs']['addrvec']})
+    return addresses, dump['fsid']
+
+
+def test_monitors_that_are_not_the_clusters_fail_before_anything_else(cluster, run_module):
+    """ceph_pool and ceph_auth share the check: after `mon dump`, nothing is read or sent."""
+    addresses, fsid = _monitors()
+    for module, args in ((ceph_pool, {'pools': POOLS}),
+                         (ceph_auth, {'clients': [{'name': 'client.it-new', 'caps': {'mon': 'profile rbd'}}]})):
+        cluster['client'] = cluster['new']()
+        result, dummy = run_module(module, dict(args, cluster='central', mon_addresses=['192.0.2.77'],
+                                                mon_addresses_variable='edgestack_ceph_mon_addresses (site central)'))
+        assert result['failed'] is True and result['changed'] is False and result['actions'] == []
+        assert [c['prefix'] for c, dummy in cluster['client'].sent] == ['mon dump']
+        assert result['msg'].startswith('Ceph cluster central: edgestack_ceph_mon_addresses (site central) '
+                                        "(192.0.2.77) does not match the cluster's monitors")
+        assert all(a in result['msg'] for a in addresses) and fsid in result['msg']
+        assert result['mon_addresses'] == addresses and result['fsid'] == fsid
+
+
+def test_the_clusters_monitors_pass_and_are_returned(cluster, run_module):
+    addresses, fsid = _monitors()
+    result, dummy = run_module(ceph_pool, {'cluster': 'central', 'pools': POOLS, 'mon_addresses': addresses},
+                               check=True)
+    assert 'failed' not in result and result['changed'] is True
+    assert [c['prefix'] for c, dummy in cluster['client'].sent] == ['mon dump', 'osd pool ls']
+    assert result['mon_addresses'] == addresses and result['fsid'] == fsid and result['round_trips'] == 2
+    # Without the option, the monitor map is not read.
+    cluster['client'] = cluster['new']()
+    result, dummy = run_module(ceph_pool, {'cluster': 'central', 'pools': POOLS}, check=True)
+    assert 'mon dump' not in [c['prefix'] for c, dummy in cluster['client'].sent] and 'fsid' not in result
