@@ -22,11 +22,13 @@ unset PYTHONPATH
 ansible-galaxy collection install --force --offline --no-deps -p "$scratch" "$tarball" >/dev/null 2>&1
 test -f "$scratch/ansible_collections/edgestack/glance_ceph/MANIFEST.json"
 cd "$scratch"
+# The listings are searched as here-strings, not through a pipe: with pipefail, `echo | grep -q`
+# fails at random when grep stops reading at its match before echo has written every line.
 listing=$(ansible-doc -l edgestack.glance_ceph)
 echo "$listing"
 modules=$(find ansible_collections/edgestack/glance_ceph/plugins/modules -maxdepth 1 -name '*.py' ! -name '__init__.py' -printf '%f\n' | sed 's/\.py$//' | sort)
 for m in $modules; do
-  echo "$listing" | grep -q "^edgestack.glance_ceph.$m " || { echo "ansible-doc does not list $m"; exit 1; }
+  grep -q "^edgestack.glance_ceph.$m " <<< "$listing" || { echo "ansible-doc does not list $m"; exit 1; }
   ansible-doc "edgestack.glance_ceph.$m" >/dev/null || { echo "ansible-doc cannot render $m"; exit 1; }
 done
 filters=$(ansible-doc -t filter -l edgestack.glance_ceph)
@@ -37,7 +39,7 @@ done
 roles=$(ansible-doc -t role -l edgestack.glance_ceph)
 echo "$roles"
 for r in $(find ansible_collections/edgestack/glance_ceph/roles -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort); do
-  echo "$roles" | grep -qE "^edgestack.glance_ceph.$r(:| )" || { echo "ansible-doc does not list role $r"; exit 1; }
+  grep -qE "^edgestack.glance_ceph.$r(:| )" <<< "$roles" || { echo "ansible-doc does not list role $r"; exit 1; }
   ansible-doc -t role "edgestack.glance_ceph.$r" >/dev/null || { echo "ansible-doc cannot render role $r"; exit 1; }
 done
 echo "collection build: ok ($(echo "$modules" | wc -w) modules, $(echo "$filters" | grep -c .) filters, $(echo "$roles" | grep -c '^edgestack.*:$') roles)"
