@@ -213,6 +213,9 @@ def ceph_client_auth(v):
         out.append('ceph_client_auth_timeout: must be a positive number of seconds (got %s).'
                    % v['ceph_client_auth_timeout'])
     out.extend(ceph_mon_host_problems(v['ceph_client_auth_mon_addresses'], 'ceph_client_auth_mon_addresses'))
+    if v.get('ceph_client_auth_fsid') and _rules.fsid_problem(v['ceph_client_auth_fsid']):
+        out.append("ceph_client_auth_fsid: must be empty (the role reads the cluster's fsid) or the fsid "
+                   '`ceph mon dump` shows, a UUID (got %s).' % v['ceph_client_auth_fsid'])
     clients = v['ceph_client_auth_clients'] or []
     out.extend(ceph_client_problems([{'name': 'client.%s' % user, 'caps': v['ceph_client_auth_glance_caps']}],
                                     pools, 'ceph_client_auth_glance_caps'))

@@ -129,9 +129,10 @@ def _unhealthy(status: dict | None) -> str:
     """What makes the lab unusable, in a line: the lab down, or each host and site not ok."""
     if status is None:
         return "the lab is down or its status cannot be read"
+    # A host's checks as lab.py status lists them; each one false is named.
     bad = [f"{name}: " + ",".join(k for k in ("netns", "ssh", "glance", "keystone") if k in h and not h[k])
-           for name, h in status.get("hosts", {}).items()
-           if not all(v for k, v in h.items() if k in ("netns", "ssh", "glance", "keystone"))]
+           for name, h in status.get("hosts", {}).items()]
+    bad = [line for line in bad if not line.endswith(": ")]
     bad += [f"ceph {site}: {json.dumps({k: v for k, v in st.items() if k != 'ok'})}"
             for site, st in status.get("sites", {}).items() if not st.get("ok")]
     return "; ".join(bad) or "not ok"

@@ -60,7 +60,8 @@ def auth(**over):
     return role_problems({k: inputs[k] for k in (
         "ceph_client_auth_cluster_name", "ceph_client_auth_glance_user", "ceph_client_auth_glance_pool",
         "ceph_client_auth_pools", "ceph_client_auth_glance_secret", "ceph_client_auth_timeout",
-        "ceph_client_auth_mon_addresses", "ceph_client_auth_glance_caps", "ceph_client_auth_clients")}, "ceph_client_auth")
+        "ceph_client_auth_mon_addresses", "ceph_client_auth_glance_caps", "ceph_client_auth_clients",
+        "ceph_client_auth_fsid")}, "ceph_client_auth")
 
 
 def deliver(**over):
@@ -156,6 +157,10 @@ def test_ceph_client_auth():
     bad_key = auth(ceph_client_auth_glance_secret="AQBnotakey==")
     assert bad_key[0].startswith("ceph_client_auth_glance_secret") and "AQBnotakey" not in bad_key[0]
     assert any("ceph_client_auth_mon_addresses" in p for p in auth(ceph_client_auth_mon_addresses=["10.0.0.1:6789"]))
+    # The fsid a caller read in this run: empty (the role reads it) or a UUID.
+    assert auth(ceph_client_auth_fsid="") == []
+    assert auth(ceph_client_auth_fsid="ca41fd18-45db-46b3-ae25-f1c538000aab") == []
+    assert auth(ceph_client_auth_fsid="central")[0].startswith("ceph_client_auth_fsid")
     mine = auth(ceph_client_auth_clients=[{"name": "client.glance", "caps": {"mon": "profile rbd"}}])
     assert any("which is Glance's client" in p for p in mine)
     caps = {"mon": "profile rbd", "osd": "profile rbd pool=volumes"}
