@@ -15,7 +15,6 @@ Filters:
   ceph_mon_host_problems  addresses (+ mon dump) -> [problem, ...]
   ceph_client_problems    clients + declared pools -> [problem, ...]
   ceph_keyring_keys       ceph_auth keyrings + names -> [{name, key}]
-  ceph_preflight_args     clusters + directory -> the preflight script's arguments
 
 The ``*_problems`` filters return messages instead of raising so that a
 role's ``ansible.builtin.assert`` can name the variable and the fix; none of
@@ -42,7 +41,6 @@ __all__ = [
     "ceph_mon_host_problems",
     "ceph_client_problems",
     "ceph_keyring_keys",
-    "ceph_preflight_args",
     "mon_addresses_of_monmap",
 ]
 
@@ -239,23 +237,6 @@ def ceph_keyring_keys(keyrings, names):
     return result
 
 
-def ceph_preflight_args(clusters, directory="/etc/ceph"):
-    """The arguments of the preflight script (roles/ceph_client_auth/files/preflight.py), six per
-    cluster: conf path, user, pool, keyring path, fsid ('' when unknown), cluster name.
-
-    Only the names, users, pools and fsids of ``clusters`` are read (never a key)."""
-    if not _is_list(clusters):
-        raise AnsibleFilterError("ceph_preflight_args expects a list of clusters, got %s" % type(clusters).__name__)
-    args = []
-    for index, cluster in enumerate(clusters):
-        if not isinstance(cluster, Mapping) or not all(cluster.get(k) for k in ("name", "user", "pool")):
-            raise AnsibleFilterError("ceph_preflight_args: cluster %d needs a name, a user and a pool" % index)
-        name, user = str(cluster["name"]), str(cluster["user"])
-        args += [_rules.ceph_conf_path(directory, name), user, str(cluster["pool"]),
-                 _rules.ceph_keyring_path(directory, name, "client." + user), str(cluster.get("fsid") or ""), name]
-    return args
-
-
 class FilterModule:
     """Client-side Ceph filters."""
 
@@ -265,5 +246,4 @@ class FilterModule:
             "ceph_mon_host_problems": ceph_mon_host_problems,
             "ceph_client_problems": ceph_client_problems,
             "ceph_keyring_keys": ceph_keyring_keys,
-            "ceph_preflight_args": ceph_preflight_args,
         }

@@ -31,6 +31,11 @@ description:
   - Keyrings are written atomically, through a temporary file that has its
     final owner, group and mode before the key goes in. Each conf is checked
     with C(ceph-conf) before it replaces the old one.
+  - With O(preflight), once the files are in place (not in check mode), it checks
+    as the service user that each cluster can be used through them, the way
+    M(edgestack.glance_ceph.ceph_client_check) does, in the same call. The
+    result is in RV(preflight); a failed check does not fail the module, the
+    caller decides.
   - The role M(edgestack.glance_ceph.ceph_client_auth) (deliver entry point)
     calls this module; it can also be used on its own.
 requirements:
@@ -136,9 +141,51 @@ options:
     description: Mode of the keyrings. Bits for other users are refused.
     type: raw
     default: "0600"
+  preflight:
+    description:
+      - After the files are in place, check these clusters as O(preflight.run_as), read-only
+        (see M(edgestack.glance_ceph.ceph_client_check)). Skipped in check mode. Omit it to check nothing.
+    type: dict
+    suboptions:
+      run_as:
+        description: The local user the check runs as, the one the service runs as.
+        type: str
+        default: glance
+      python:
+        description: A Python with python3-rados (and python3-rbd), as the service uses.
+        type: path
+        default: /usr/bin/python3
+      timeout:
+        description: Seconds each cluster's monitors and OSDs have to answer.
+        type: int
+        default: 10
+      clusters:
+        description:
+          - The clusters to check, all at the same time. Each one's fsid is the one of
+            its entry in O(clusters), when it has one.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          name:
+            description: The cluster name.
+            type: str
+            required: true
+          user:
+            description: The CephX id the service uses, without C(client.).
+            type: str
+            required: true
+          pool:
+            description: The pool to list.
+            type: str
+            required: true
+          fsid:
+            description: The expected fsid, when the cluster is not in O(clusters).
+            type: str
 notes:
   - SELinux contexts are not managed.
 seealso:
+  - module: edgestack.glance_ceph.ceph_client_check
   - module: edgestack.glance_ceph.ceph_keyring
   - module: edgestack.glance_ceph.ceph_auth
 '''
@@ -162,6 +209,18 @@ EXAMPLES = r'''
     absent: [dcn1]
     keyring_group: glance
     keyring_mode: "0640"
+    # Then check, as user glance, that each cluster answers and lists its pool.
+    preflight:
+      run_as: glance
+      clusters:
+        - {name: central, user: glance, pool: images}
+        - {name: dcn0, user: glance, pool: images}
+  register: files
+
+- name: Fail on the clusters user glance cannot use
+  ansible.builtin.assert:
+    that: files.preflight | rejectattr('ok') | list | length == 0
+    fail_msg: "{{ files.preflight | rejectattr('ok') | map(attribute='message') | join(' | ') }}"
 '''
 
 RETURN = r'''
@@ -194,6 +253,15 @@ problems:
   type: list
   elements: dict
   sample: [{kind: foreign_conf, cluster: dcn0, path: /etc/ceph/dcn0.conf, detail: exists and was not written by edgestack.glance_ceph}]
+preflight:
+  description:
+    - "With O(preflight), one entry per checked cluster, in its order; empty in check mode,
+      without O(preflight), or when the module failed. V(message) is C(cluster <name>: ok: ...)
+      or C(cluster <name>: <cause>: <detail>), the causes of M(edgestack.glance_ceph.ceph_client_check)."
+  returned: always
+  type: list
+  elements: dict
+  sample: [{cluster: dcn0, ok: false, message: "cluster dcn0: network: no monitor at mon_host ... answered within 10s"}]
 '''
 
 import os
@@ -203,6 +271,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _client_files as _files
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _preflight
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 ROOT = 0
@@ -388,6 +457,15 @@ class ClientFilesModule(_lifecycle.Lifecycle):
         except (IOError, OSError, _files.FileError) as exc:
             raise _files.FileError('cannot change %s: %s' % (path, exc))
 
+    def result(self, current, plan):
+        options = self.params['preflight']
+        if not options or self.module.check_mode:
+            return dict(preflight=[])
+        fsids = dict((c['name'], c['fsid']) for c in self.desired['clusters'])
+        clusters = [dict(c, fsid=fsids.get(c['name']) or c.get('fsid') or '') for c in options['clusters']]
+        return dict(preflight=_preflight.check_or_report(options['run_as'], options['python'], options['timeout'],
+                                                         clusters, self.desired['dir']))
+
     def partial(self):
         return dict(problems=[])
 
@@ -421,6 +499,7 @@ def main():
             keyring_owner=dict(type='str', default='root', no_log=False),
             keyring_group=dict(type='str', default='root', no_log=False),
             keyring_mode=dict(type='raw', default='0600', no_log=False),
+            preflight=dict(type='dict', options=_preflight.argument_spec()),
         ),
         supports_check_mode=True,
     )

@@ -121,6 +121,60 @@ options:
     type: list
     elements: str
     default: []
+  host:
+    description:
+      - What the Glance API host needs beside the settings, checked before anything changes and kept
+        with them. Omitted, the module manages the file (and O(files)) only.
+      - Before any change it fails, naming the fix, when O(host.user) does not exist or cannot read a
+        file of O(host.readable), or when the settings turn image conversion on and O(host.staging_dir)
+        has less than O(host.min_free_gib) free (once conversion is on, a staging area busy with an
+        import fails no run).
+      - When a command of O(host.commands) is missing, it changes nothing and returns its name in
+        RV(needs); the caller installs it and runs the module again.
+      - Otherwise it creates the directories of O(host.directories) (or sets their owner, group and
+        mode) before it writes the file, and with O(host.restart_marker) leaves that file behind
+        whenever it changes the settings, until the caller restarted the service and removed it.
+    type: dict
+    suboptions:
+      user:
+        description: The user glance-api runs as.
+        type: str
+        default: glance
+      group:
+        description: The group of O(host.directories).
+        type: str
+        default: glance
+      readable:
+        description: Files O(host.user) must be able to read, such as each RBD store's Ceph conf and keyring.
+        type: list
+        elements: path
+        default: []
+      directories:
+        description: Directories O(host.user) owns with mode 0750 (staging, tasks, file stores).
+        type: list
+        elements: path
+        default: []
+      staging_dir:
+        description: The staging directory, whose free space O(host.min_free_gib) bounds.
+        type: path
+      min_free_gib:
+        description: GiB the staging directory needs free before image conversion is turned on; 0 checks nothing.
+        type: int
+        default: 0
+      commands:
+        description: Commands the settings need on this host, such as C(qemu-img) for image conversion.
+        type: list
+        elements: str
+        default: []
+      restart_marker:
+        description: A file that keeps a restart pending after the settings changed (root, 0644).
+        type: path
+      names:
+        description:
+          - "The variables an operator sets, for the messages: C({stores: ..., user: ...,
+            min_free_gib: ..., image_conversion: ...})."
+        type: dict
+        default: {}
   owner:
     description: Owner of the file; unchanged when omitted.
     type: str
@@ -180,15 +234,39 @@ stores_removed:
   type: list
   elements: str
   sample: [dcn2]
+needs:
+  description: Commands of O(host.commands) the host lacks; when any, nothing was changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [qemu-img]
+restart_pending:
+  description:
+    - With O(host.restart_marker), whether glance-api must restart to load the settings (they changed
+      in this run, or the marker of an earlier run is still there). False without it.
+  returned: always
+  type: bool
+before:
+  description: The managed sections before the run, secret options as fingerprints.
+  returned: always
+  type: str
+after:
+  description: The managed sections after the run, in the same form as RV(before).
+  returned: always
+  type: str
 """
 
 import grp
 import os
+import pwd
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import Ini, plan, store_types
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _glance_host
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import (
+    CONVERSION_PLUGIN, IMPORT_PLUGINS_OPTION, IMPORT_SECTION, Ini, parse_plugins, plan, store_types)
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import (
     SWIFT_REFERENCE_HEADER, direct_url_problem, store_problems)
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_probe import (
@@ -265,12 +343,13 @@ def files_problems(files):
             if not os.path.isdir(os.path.dirname(path))]
 
 
-def write_file(module, path, content, group):
+def write_file(path, content, group):
     """Write a file root:group 0640 atomically; its content is never in the result."""
     try:
         gid = grp.getgrnam(group).gr_gid
     except KeyError:
-        module.fail_json(msg=f"group {group} does not exist: install glance-api first, or set files_group")
+        raise _lifecycle.EdgestackModuleError(
+            f"group {group} does not exist: install glance-api first, or set files_group")
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".glance-store-file.")
     try:
         os.fchown(fd, 0, gid)
@@ -319,6 +398,142 @@ def check_stores(text, settings, probe, files=None):
     return problems
 
 
+RESTART_MARKER_TEXT = "glance-api must restart to load the storage settings that edgestack.glance_ceph wrote\n"
+
+
+def _conversion_on(text):
+    return CONVERSION_PLUGIN in parse_plugins(Ini(text).get(IMPORT_SECTION, IMPORT_PLUGINS_OPTION))
+
+
+def _mode(value):
+    if value is None:
+        return None
+    try:
+        return int(value, 8) if isinstance(value, str) else int(value)
+    except ValueError:
+        raise _lifecycle.EdgestackModuleError(f"mode must be octal, such as '0640', got {value!r}")
+
+
+class StoreConfigModule(_lifecycle.Lifecycle):
+    """Read the file (and the host), plan the settings, the files and the host's needs, apply."""
+
+    def read(self):
+        params = self.params
+        path = params["path"]
+        if not os.path.isfile(path):
+            raise _lifecycle.EdgestackModuleError(
+                f"{path} does not exist: glance-api must be installed and configured before "
+                "the collection sets its storage (the deployment owns the rest of the file)")
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        st = os.stat(path)
+        host = params["host"]
+        return {"text": text, "stat": (st.st_uid, st.st_gid, st.st_mode & 0o7777),
+                "host": _glance_host.read_host(host) if host else None}
+
+    def plan(self, current):
+        params = self.params
+        path = params["path"]
+        try:
+            settings = _stringify(params["settings"])
+            secrets = _stringify(params["secrets"])
+            new_text, actions, before, after = plan(current["text"], settings, params["remove_options"],
+                                                    params["keep_stores"], params["image_conversion"], secrets)
+        except ValueError as exc:
+            raise _lifecycle.EdgestackModuleError(str(exc))
+        host, found = params["host"], current["host"]
+        if host:
+            conversion = params["image_conversion"] or {}
+            turns_on = bool(conversion.get("enabled")) and not _conversion_on(current["text"])
+            problems = _glance_host.host_problems(host, found, turns_on, host["names"] or {})
+            if problems:
+                raise _lifecycle.EdgestackModuleError(
+                    " | ".join(problems) + f" ({path} was left unchanged)", problems=problems)
+        files = {f["path"]: f["content"] for f in params["files"]}
+        problems = files_problems(files) or check_stores(new_text, {**settings, **secrets}, params["probe"], files)
+        if problems:
+            raise _lifecycle.EdgestackModuleError(
+                f"{params['stores_variable']}: " + "; ".join(problems) + f". {path} was left unchanged.",
+                problems=problems)
+        self.files, self.new_text, self.conf_changed = files, new_text, False
+        self.needs = found["missing_commands"] if found else []
+        if self.needs:
+            # Nothing changes until the caller installed what the settings need.
+            return _lifecycle.Plan()
+        dir_actions = []
+        if host:
+            uid, gid = _glance_host.ids(host)
+            if uid is None:
+                raise _lifecycle.EdgestackModuleError(f"group {host['group']} does not exist: install glance-api "
+                                                      "first (its package creates it), or set the service group")
+            self.dir_ids = (uid, gid)
+            dir_actions = _glance_host.directory_actions(host["directories"], found["dirs"], uid, gid, 0o750)
+        conf_actions = actions
+        actions = dir_actions + plan_files(files, params["files_group"], params["files_dir"]) + conf_actions
+        attributes = self._attributes(current["stat"])
+        if attributes:
+            actions.append(dict(attributes, action="file_attributes", path=path))
+        self.conf_changed = bool(conf_actions)
+        if self.conf_changed and host and host.get("restart_marker") and not found["restart_pending"]:
+            actions.append({"action": "restart_marker", "path": host["restart_marker"]})
+        diff = {"before": before, "after": after, "before_header": path, "after_header": path}
+        return _lifecycle.Plan(actions=actions, before=before, after=after, diff=diff)
+
+    def _attributes(self, stat):
+        """The owner, group and mode the file must get, as far as they differ."""
+        params, wanted = self.params, {}
+        try:
+            if params["owner"] is not None and pwd.getpwnam(params["owner"]).pw_uid != stat[0]:
+                wanted["owner"] = params["owner"]
+            if params["group"] is not None and grp.getgrnam(params["group"]).gr_gid != stat[1]:
+                wanted["group"] = params["group"]
+        except KeyError as exc:
+            raise _lifecycle.EdgestackModuleError(f"no such user or group: {exc}")
+        mode = _mode(params["mode"])
+        if mode is not None and mode != stat[2]:
+            wanted["mode"] = f"{mode:04o}"
+        return wanted
+
+    def apply(self, plan):
+        params = self.params
+        path = params["path"]
+        for action in plan.actions:
+            kind = action["action"]
+            if kind in ("create_dir", "dir_attributes"):
+                _glance_host.make_directory(action["path"], self.dir_ids[0], self.dir_ids[1], 0o750)
+            elif kind == "remove_file":
+                os.unlink(action["path"])
+            elif kind == "write_file":
+                write_file(action["path"], self.files[action["path"]], params["files_group"])
+        if self.conf_changed:
+            st = os.stat(path)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".glance-api.conf.")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(self.new_text)
+                os.chmod(tmp, st.st_mode & 0o7777)
+                os.chown(tmp, st.st_uid, st.st_gid)
+                self.module.atomic_move(tmp, path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        for action in plan.actions:
+            if action["action"] == "file_attributes":
+                file_args = self.module.load_file_common_arguments(
+                    {"path": path, "owner": params["owner"], "group": params["group"], "mode": params["mode"]})
+                self.module.set_fs_attributes_if_different(file_args, False)
+            elif action["action"] == "restart_marker":
+                _glance_host.write_marker(action["path"], RESTART_MARKER_TEXT)
+        self.done.extend(plan.actions)
+
+    def result(self, current, plan):
+        host, found = self.params["host"], current["host"]
+        pending = bool(host and host.get("restart_marker")) and (found["restart_pending"] or plan.changed and
+                                                                 self.conf_changed)
+        return {"stores_removed": [a["section"] for a in plan.actions if a["action"] == "remove_section"],
+                "needs": self.needs, "restart_pending": pending}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -340,67 +555,24 @@ def main():
             files_group=dict(type="str", default="glance"),
             files_dir=dict(type="path"),
             keep_stores=dict(type="list", elements="str", default=[]),
+            host=dict(type="dict", options=dict(
+                user=dict(type="str", default="glance"),
+                group=dict(type="str", default="glance"),
+                readable=dict(type="list", elements="path", default=[]),
+                directories=dict(type="list", elements="path", default=[]),
+                staging_dir=dict(type="path"),
+                min_free_gib=dict(type="int", default=0),
+                commands=dict(type="list", elements="str", default=[]),
+                restart_marker=dict(type="path"),
+                names=dict(type="dict", default={}),
+            )),
             owner=dict(type="str"),
             group=dict(type="str"),
             mode=dict(type="raw"),
         ),
         supports_check_mode=True,
     )
-    path = module.params["path"]
-    if not os.path.isfile(path):
-        module.fail_json(msg=f"{path} does not exist: glance-api must be installed and configured before "
-                             "the collection sets its storage (the deployment owns the rest of the file)")
-    try:
-        settings = _stringify(module.params["settings"])
-        secrets = _stringify(module.params["secrets"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    try:
-        new_text, actions, before, after = plan(text, settings, module.params["remove_options"],
-                                                module.params["keep_stores"], module.params["image_conversion"],
-                                                secrets)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    files = {f["path"]: f["content"] for f in module.params["files"]}
-    problems = files_problems(files) or check_stores(new_text, {**settings, **secrets}, module.params["probe"], files)
-    if problems:
-        module.fail_json(msg=f"{module.params['stores_variable']}: " + "; ".join(problems)
-                         + f". {path} was left unchanged.", problems=problems)
-    file_actions = plan_files(files, module.params["files_group"], module.params["files_dir"])
-    actions = file_actions + actions
-    changed = bool(actions)
-    result = {
-        "changed": changed,
-        "actions": actions,
-        "stores_removed": [a["section"] for a in actions if a["action"] == "remove_section"],
-    }
-    if module._diff:
-        result["diff"] = {"before": before, "after": after, "before_header": path, "after_header": path}
-    if file_actions and not module.check_mode:
-        for action in file_actions:
-            if action["action"] == "remove_file":
-                os.unlink(action["path"])
-            else:
-                write_file(module, action["path"], files[action["path"]], module.params["files_group"])
-    if any(a["action"] not in ("write_file", "remove_file") for a in actions) and not module.check_mode:
-        st = os.stat(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".glance-api.conf.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(new_text)
-            os.chmod(tmp, st.st_mode & 0o7777)
-            os.chown(tmp, st.st_uid, st.st_gid)
-            module.atomic_move(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    file_args = module.load_file_common_arguments(
-        {"path": path, "owner": module.params["owner"], "group": module.params["group"],
-         "mode": module.params["mode"]})
-    result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-    module.exit_json(**result)
+    StoreConfigModule(module).run()
 
 
 if __name__ == "__main__":

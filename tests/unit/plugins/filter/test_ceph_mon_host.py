@@ -12,7 +12,6 @@ from ansible_collections.edgestack.glance_ceph.plugins.filter.ceph_mon_host impo
     ceph_client_problems,
     ceph_keyring_keys,
     ceph_mon_host,
-    ceph_preflight_args,
     ceph_mon_host_problems,
     mon_addresses_of_monmap,
 )
@@ -47,8 +46,7 @@ OTHER_KEY = "AQCgdUBnAAAAABAAVtPbq3O6y9xgPj6d4Tt3uw=="
 
 def test_filters_are_exported():
     assert set(FilterModule().filters()) == {
-        "ceph_mon_host", "ceph_mon_host_problems", "ceph_client_problems", "ceph_keyring_keys",
-        "ceph_preflight_args"}
+        "ceph_mon_host", "ceph_mon_host_problems", "ceph_client_problems", "ceph_keyring_keys"}
 
 
 # --------------------------------------------------------------------------
@@ -259,46 +257,3 @@ def test_keyring_of_another_entity_is_refused_without_quoting_it():
 def test_keyring_keys_bad_input(keyrings, names):
     with pytest.raises(AnsibleFilterError, match="ceph_keyring_keys"):
         ceph_keyring_keys(keyrings, names)
-
-
-# --------------------------------------------------------------------------
-# ceph_preflight_args
-# --------------------------------------------------------------------------
-def _preflight_script():
-    """The role's preflight script, loaded as a module (it runs on the hosts with Debian's python3)."""
-    import importlib.util  # pylint: disable=import-outside-toplevel
-    from pathlib import Path  # pylint: disable=import-outside-toplevel
-    path = Path(__file__).resolve().parents[4] / "roles" / "ceph_client_auth" / "files" / "preflight.py"
-    spec = importlib.util.spec_from_file_location("edgestack_preflight", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_preflight_args_are_what_the_script_reads(monkeypatch, capsys):
-    clusters = [{"name": "central", "user": "glance", "pool": "images", "fsid": MONMAP["fsid"], "key": KEY},
-                {"name": "dcn0", "user": "glance-edge", "pool": "glance-images"}]
-    args = ceph_preflight_args(clusters, "/etc/ceph")
-    assert KEY not in args
-    script = _preflight_script()
-    seen = []
-    monkeypatch.setattr(script, "check", lambda fields, timeout, rados, rbd: (seen.append(fields) or (True, "ok")))
-    assert script.main(["preflight.py", "10", *args]) == 0
-    # The script checks its clusters on a thread pool: compare by cluster name, not by order.
-    assert sorted(seen, key=lambda fields: fields[5]) == [
-        ["/etc/ceph/central.conf", "glance", "images", "/etc/ceph/central.client.glance.keyring", MONMAP["fsid"],
-         "central"],
-        ["/etc/ceph/dcn0.conf", "glance-edge", "glance-images", "/etc/ceph/dcn0.client.glance-edge.keyring", "",
-         "dcn0"],
-    ]
-    capsys.readouterr()
-
-
-def test_preflight_args_follow_the_directory_and_refuse_incomplete_clusters():
-    assert ceph_preflight_args([{"name": "c", "user": "u", "pool": "p"}], "/srv/ceph")[:4] == [
-        "/srv/ceph/c.conf", "u", "p", "/srv/ceph/c.client.u.keyring"]
-    assert ceph_preflight_args([]) == []
-    with pytest.raises(AnsibleFilterError, match="cluster 0 needs a name, a user and a pool"):
-        ceph_preflight_args([{"name": "c", "user": "u"}])
-    with pytest.raises(AnsibleFilterError, match="expects a list"):
-        ceph_preflight_args("central")

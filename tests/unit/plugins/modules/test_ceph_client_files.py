@@ -174,3 +174,30 @@ def test_module_follows_a_local_conf_that_is_a_link(args, capsys, tmp_path):
     result = run(dict(args, local=['dcn0']), capsys)[0]
     assert result.get('failed') is not True, result
     assert os.path.islink(os.path.join(args['dir'], 'dcn0.conf'))
+
+
+@needs_root
+@needs_ceph_conf
+def test_module_checks_the_written_files_as_the_service_user_after_writing(args, capsys, monkeypatch):
+    """The preflight runs after the files are in place, with each cluster's fsid, never in check mode."""
+    from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _preflight
+    calls = []
+
+    def fake_check(user, python, timeout, clusters, directory):
+        calls.append((user, python, timeout, clusters, directory, sorted(os.listdir(directory))))
+        return [{'cluster': c['name'], 'ok': c['name'] == 'central', 'message': 'cluster %s: ...' % c['name']}
+                for c in clusters]
+
+    monkeypatch.setattr(_preflight, 'check_or_report', fake_check)
+    args = dict(args, preflight={'run_as': 'glance', 'timeout': 3, 'clusters': [
+        {'name': 'dcn0', 'user': 'glance', 'pool': 'images'}, {'name': 'central', 'user': 'glance', 'pool': 'images'}]})
+    result, _out = run(args, capsys, check=True)
+    assert result['preflight'] == [] and calls == []
+    result, _out = run(args, capsys)
+    assert result['changed'] is True
+    assert [(r['cluster'], r['ok']) for r in result['preflight']] == [('dcn0', False), ('central', True)]
+    (user, python, timeout, clusters, directory, present), = calls
+    assert (user, python, timeout, directory) == ('glance', '/usr/bin/python3', 3, args['dir'])
+    # The files were written before the check, and each cluster carries its fsid.
+    assert 'dcn0.client.glance.keyring' in present
+    assert [(c['name'], c['fsid']) for c in clusters] == [('dcn0', FSID['dcn0']), ('central', FSID['central'])]

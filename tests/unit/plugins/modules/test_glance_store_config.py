@@ -55,3 +55,91 @@ def test_a_reference_file_in_a_missing_directory_is_a_clear_problem(tmp_path):
     problems = module.files_problems({path: reference("objects")})
     assert len(problems) == 1 and "does not exist" in problems[0] and path in problems[0]
     assert module.files_problems({str(tmp_path / "glance-swift-objects.conf"): ""}) == []
+
+
+# ------------------------------------------------------------------ the module, end to end
+import json  # noqa: E402  (the module's own tests, after its plan's)
+
+import pytest  # noqa: E402
+
+from ansible.module_utils.testing import patch_module_args  # noqa: E402
+
+CONF = "[DEFAULT]\ndebug = False\n\n[database]\nconnection = sqlite://\n"
+SETTINGS = {"DEFAULT": {"enabled_backends": "central:file"}, "glance_store": {"default_backend": "central"},
+            "central": {"filesystem_store_datadir": "/var/lib/glance/images"}}
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the host checks switch to another user: run as root")
+
+
+def run(args, capsys, check=False, diff=False):
+    with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
+        with pytest.raises(SystemExit):
+            module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def host_args(tmp_path):
+    conf = tmp_path / "glance-api.conf"
+    conf.write_text(CONF)
+    readable = tmp_path / "central.conf"
+    readable.write_text("[global]\n")
+    os.chmod(readable, 0o644)
+    return {"path": str(conf), "settings": SETTINGS, "probe": False, "host": {
+        "user": "root", "group": GROUP, "readable": [str(readable)],
+        "directories": [str(tmp_path / "staging"), str(tmp_path / "tasks")], "staging_dir": str(tmp_path / "staging"),
+        "restart_marker": str(tmp_path / "restart-pending")}}
+
+
+@needs_root
+def test_module_check_mode_then_apply_then_nothing_with_the_host(host_args, tmp_path, capsys):
+    before = (tmp_path / "glance-api.conf").read_text()
+    result = run(host_args, capsys, check=True, diff=True)
+    assert result["changed"] and result["restart_pending"] and result["needs"] == []
+    assert [a["action"] for a in result["actions"] if "section" not in a] == ["create_dir", "create_dir", "restart_marker"]
+    assert (tmp_path / "glance-api.conf").read_text() == before and not (tmp_path / "staging").exists()
+    assert "central" in result["diff"]["after"]
+
+    result = run(host_args, capsys)
+    assert result["changed"] and result["restart_pending"]
+    for name in ("staging", "tasks"):
+        info = os.stat(tmp_path / name)
+        assert (info.st_uid, info.st_mode & 0o7777) == (0, 0o750)
+    assert "enabled_backends = central:file" in (tmp_path / "glance-api.conf").read_text()
+    assert (tmp_path / "restart-pending").exists()
+
+    # Converged: nothing changes, and the restart stays pending until the caller removes the marker.
+    result = run(host_args, capsys, check=True)
+    assert not result["changed"] and result["actions"] == [] and result["restart_pending"]
+    os.unlink(tmp_path / "restart-pending")
+    result = run(host_args, capsys)
+    assert not result["changed"] and not result["restart_pending"]
+
+
+@needs_root
+def test_a_missing_command_changes_nothing_and_is_returned(host_args, tmp_path, capsys):
+    host_args["host"]["commands"] = ["it-no-such-command"]
+    before = (tmp_path / "glance-api.conf").read_text()
+    result = run(host_args, capsys)
+    assert not result["changed"] and result["needs"] == ["it-no-such-command"] and result["actions"] == []
+    assert (tmp_path / "glance-api.conf").read_text() == before and not (tmp_path / "staging").exists()
+
+
+@needs_root
+def test_host_problems_fail_before_any_change_and_name_the_variables(host_args, tmp_path, capsys):
+    secret = tmp_path / "central.client.glance.keyring"
+    secret.write_text("[client.glance]\n")
+    os.chmod(secret, 0o600)
+    os.chmod(tmp_path, 0o755)
+    host_args["host"].update(user="nobody", readable=[str(secret)], names={"stores": "edgestack_glance_stores (site central)"})
+    before = (tmp_path / "glance-api.conf").read_text()
+    result = run(host_args, capsys)
+    assert result["failed"] and not result["changed"]
+    assert result["problems"] == [
+        f"the nobody user cannot read {secret}, which its stores need. Deliver the site's Ceph client files first "
+        f"(role edgestack.glance_ceph.ceph_client_auth: conf 0644, keyring root:{GROUP} 0640), or fix the store's "
+        "ceph_conf/keyring paths (edgestack_glance_stores (site central))."]
+    assert (tmp_path / "glance-api.conf").read_text() == before and not (tmp_path / "staging").exists()
+
+    host_args["host"].update(user="it-no-such-user")
+    result = run(host_args, capsys)
+    assert result["failed"] and "the it-no-such-user user does not exist" in result["msg"]

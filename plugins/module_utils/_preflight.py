@@ -1,11 +1,17 @@
 # Copyright: edgestack.glance_ceph contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read-only preflight of Ceph clusters' client files, as the service user.
+"""Read-only preflight of Ceph clients' files, as the service user.
 
-Run by the ceph_client_auth role as the service user (runuser -u glance --
-python3 - ARGS, this text on standard input), once for all the host's clusters:
+Two halves in one file:
 
-    TIMEOUT CONF USER POOL KEYRING FSID CLUSTER [CONF USER POOL KEYRING FSID CLUSTER ...]
+- ``check_as()``, called by the modules ceph_client_files (after it wrote the
+  files) and ceph_client_check (on its own): it runs this very file, as a
+  script on standard input, with the Python that has python3-rados, as the
+  service user (its uid, gid and groups; the module runs as root), once for
+  all of a host's clusters, and returns one result per cluster.
+- The script (``main()``), standard library only, which checks:
+
+    python3 - TIMEOUT CONF USER POOL KEYRING FSID CLUSTER [CONF USER POOL KEYRING FSID CLUSTER ...]
 
 The clusters are checked at the same time, so a host that reads several
 clusters waits for the slowest one only. For each cluster, it connects the way glance_store does (a conf file and a rados id, no
@@ -28,13 +34,18 @@ CAUSE being one of the following. It exits 0 when every cluster works, else 1.
 A key is never printed.
 """
 
+from __future__ import annotations
+
+
 import concurrent.futures
 import errno
 import grp
+import inspect
 import os
 import pwd
 import re
 import stat
+import subprocess
 import sys
 
 
@@ -174,7 +185,7 @@ def main(argv):
     timeout = int(argv[1])
     fields = argv[2:]
     if not fields or len(fields) % 6:
-        print('usage: preflight.py TIMEOUT CONF USER POOL KEYRING FSID CLUSTER [...]')
+        print('usage: python3 - TIMEOUT CONF USER POOL KEYRING FSID CLUSTER [...]')
         return 2
     try:
         import rados
@@ -191,6 +202,110 @@ def main(argv):
     for dummy, line in results:
         print(line)
     return 0 if all(ok for ok, dummy in results) else 1
+
+
+# ---------------------------------------------------------------------------
+# The modules' half: run the script above as the service user.
+# ---------------------------------------------------------------------------
+class RunError(Exception):
+    """The check could not run at all (no such user, no such Python, not root)."""
+
+
+def script_args(clusters, directory):
+    """The script's arguments, six per cluster: conf, user, pool, keyring, fsid ('' when unknown), name.
+
+    ``clusters`` are dicts with ``name``, ``user`` (the CephX id) and ``pool``, and
+    optionally ``fsid``: never a key."""
+    # Imported here: the script half of this file runs on its own, with the standard library only.
+    from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules  # pylint: disable=import-outside-toplevel
+    args = []
+    for cluster in clusters:
+        name, user = cluster['name'], cluster['user']
+        args += [_rules.ceph_conf_path(directory, name), user, cluster['pool'],
+                 _rules.ceph_keyring_path(directory, name, 'client.' + user), cluster.get('fsid') or '', name]
+    return args
+
+
+def parse_lines(clusters, stdout):
+    """One result per cluster, in the order given: name, ok, and the script's line for it."""
+    lines = {}
+    for line in stdout.splitlines():
+        match = re.match(r'^cluster (\S+): ', line)
+        if match and match.group(1) not in lines:
+            lines[match.group(1)] = line
+    results = []
+    for cluster in clusters:
+        line = lines.get(cluster['name'])
+        results.append({'cluster': cluster['name'], 'ok': bool(line) and line.startswith('cluster %s: ok: ' % cluster['name']),
+                        'message': line or ''})
+    return results
+
+
+def _identity(user):
+    try:
+        entry = pwd.getpwnam(user)
+    except KeyError:
+        raise RunError('no local user %s: the service user must exist before its files are checked' % user)
+    return entry, os.getgrouplist(user, entry.pw_gid)
+
+
+def check_as(user, python, timeout, clusters, directory):
+    """Run the check of ``clusters`` as ``user`` with ``python``; one result per cluster.
+
+    The module runs as root: the child gets the user's uid, gid and groups, and a
+    minimal environment. When the check cannot run at all, every cluster gets the
+    same message, naming the cause."""
+    if not clusters:
+        return []
+    entry, groups = _identity(user)
+    if not os.path.isfile(python) or not os.access(python, os.X_OK):
+        raise RunError('%s is not an executable Python (the one with python3-rados that the service uses)' % python)
+    same_user = os.geteuid() == entry.pw_uid
+    if os.geteuid() != 0 and not same_user:
+        raise RunError('checking as user %s needs root (become: true)' % user)
+    source = inspect.getsource(sys.modules[__name__])
+    argv = [python, '-', str(int(timeout))] + script_args(clusters, directory)
+    env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOME': entry.pw_dir or '/', 'LANG': 'C.UTF-8',
+           'USER': user, 'LOGNAME': user}
+    identity = {} if same_user else {'user': entry.pw_uid, 'group': entry.pw_gid, 'extra_groups': groups}
+    try:
+        # The clusters are checked in parallel: the slowest one sets the time.
+        proc = subprocess.run(argv, input=source, capture_output=True, text=True, env=env, cwd='/',
+                              timeout=int(timeout) * 3 + 20, check=False, **identity)
+    except subprocess.TimeoutExpired:
+        return [{'cluster': c['name'], 'ok': False,
+                 'message': 'cluster %s: no answer: the check took more than %ss' % (c['name'], int(timeout) * 3 + 20)}
+                for c in clusters]
+    results = parse_lines(clusters, proc.stdout)
+    detail = (proc.stderr or proc.stdout or 'exit code %d' % proc.returncode).strip().splitlines()
+    for result in results:
+        if not result['message']:
+            result['message'] = 'cluster %s: no answer: %s' % (result['cluster'], detail[-1] if detail else '')
+    return results
+
+
+def argument_spec():
+    """The check's options, the same in ceph_client_check and in ceph_client_files' preflight option."""
+    return dict(
+        run_as=dict(type='str', default='glance'),
+        python=dict(type='path', default='/usr/bin/python3'),
+        timeout=dict(type='int', default=10),
+        clusters=dict(type='list', elements='dict', required=True, options=dict(
+            name=dict(type='str', required=True),
+            user=dict(type='str', required=True),
+            pool=dict(type='str', required=True),
+            fsid=dict(type='str'),
+        )),
+    )
+
+
+def check_or_report(user, python, timeout, clusters, directory):
+    """``check_as()``, with a check that cannot run reported on every cluster instead of raised."""
+    try:
+        return check_as(user, python, timeout, clusters, directory)
+    except RunError as exc:
+        return [{'cluster': c['name'], 'ok': False, 'message': 'cluster %s: no answer: %s' % (c['name'], exc)}
+                for c in clusters]
 
 
 if __name__ == '__main__':
