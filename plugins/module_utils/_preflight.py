@@ -185,7 +185,7 @@ def main(argv):
     timeout = int(argv[1])
     fields = argv[2:]
     if not fields or len(fields) % 6:
-        print('usage: python3 - TIMEOUT CONF USER POOL KEYRING FSID CLUSTER [...]')
+        sys.stdout.write('usage: python3 - TIMEOUT CONF USER POOL KEYRING FSID CLUSTER [...]\n')
         return 2
     try:
         import rados
@@ -200,7 +200,7 @@ def main(argv):
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(clusters)) as pool:
         results = list(pool.map(lambda args: check(args, timeout, rados, rbd), clusters))
     for dummy, line in results:
-        print(line)
+        sys.stdout.write(line + '\n')
     return 0 if all(ok for ok, dummy in results) else 1
 
 
@@ -309,4 +309,4 @@ def check_or_report(user, python, timeout, clusters, directory):
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv))
+    raise SystemExit(main(sys.argv))

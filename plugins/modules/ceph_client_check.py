@@ -38,6 +38,7 @@ attributes:
     description: The check only reads; it runs in check mode too.
   diff_mode:
     support: none
+    description: It changes nothing, so it has no diff.
 options:
   dir:
     description: The client directory of the conf and keyring files.
