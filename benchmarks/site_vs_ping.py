@@ -59,12 +59,15 @@ def main():
         s_wall, s_cpu, proc = timed(site, env)
         changed = sum(int(n) for n in re.findall(r"changed=(\d+)", proc.stdout))
         tasks = sum(int(n) for n in re.findall(r"ok=(\d+)", proc.stdout))
-        rows.append((p_wall, p_cpu, s_wall, s_cpu, changed, tasks, proc.returncode))
-    print("| ping wall (s) | ping CPU (s) | site.yml wall (s) | site.yml CPU (s) | wall ratio | CPU ratio | changed | ok tasks |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for p_wall, p_cpu, s_wall, s_cpu, changed, tasks, rc in rows:
+        # Every task result, skipped ones too: each costs a worker process per host.
+        results = tasks + sum(int(n) for n in re.findall(r"skipped=(\d+)", proc.stdout))
+        rows.append((p_wall, p_cpu, s_wall, s_cpu, changed, tasks, results, proc.returncode))
+    print("| ping wall (s) | ping CPU (s) | site.yml wall (s) | site.yml CPU (s) | wall ratio | CPU ratio | changed "
+          "| ok tasks | task results |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for p_wall, p_cpu, s_wall, s_cpu, changed, tasks, results, rc in rows:
         print(f"| {p_wall:.1f} | {p_cpu:.1f} | {s_wall:.1f} | {s_cpu:.1f} | {s_wall / p_wall:.1f} | "
-              f"{s_cpu / p_cpu:.1f} | {changed} | {tasks}{'' if rc == 0 else ' (rc=%d)' % rc} |")
+              f"{s_cpu / p_cpu:.1f} | {changed} | {tasks} | {results}{'' if rc == 0 else ' (rc=%d)' % rc} |")
     print(f"\nload average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} CPUs)")
 
 
