@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import grp
 import os
-import pwd
 import shutil
+
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _preflight
 
 CONFIG_HINT = ("Deliver the site's Ceph client files first (role edgestack.glance_ceph.ceph_client_auth: "
                "conf 0644, keyring root:{group} 0640), or fix the store's ceph_conf/keyring paths ({stores}).")
@@ -53,6 +54,9 @@ def host_problems(host, state, conversion_turns_on, names):
         problems.append('the %s user cannot read %s, which its stores need. %s' % (
             host['user'], ', '.join(state['unreadable']),
             CONFIG_HINT.format(group=host['group'], stores=names.get('stores') or 'the stores')))
+    if state['group_gid'] is None:
+        problems.append('the %s group does not exist: install glance-api first (its package creates it), or set %s'
+                        % (host['group'], names.get('group') or 'the service group'))
     minimum = host.get('min_free_gib') or 0
     if conversion_turns_on and minimum and state['free_bytes'] is not None \
             and state['free_bytes'] < minimum * 1024 ** 3:
@@ -78,13 +82,9 @@ def _free_bytes(path):
     return info.f_bavail * info.f_frsize
 
 
-def unreadable_as(user, paths):
-    """The ``paths`` that ``user`` cannot open for reading: a forked child takes the user's
-    uid, gid and groups and tries each one. None when the user does not exist."""
-    try:
-        entry = pwd.getpwnam(user)
-    except KeyError:
-        return None
+def unreadable_as(entry, groups, paths):
+    """The ``paths`` that the user of passwd ``entry`` cannot open for reading: a forked
+    child takes the user's uid, gid and ``groups`` and tries each one."""
     if not paths:
         return []
     if os.geteuid() == entry.pw_uid:
@@ -95,7 +95,7 @@ def unreadable_as(user, paths):
         status = 1
         try:
             os.close(read_end)
-            os.setgroups(os.getgrouplist(user, entry.pw_gid))
+            os.setgroups(groups)
             os.setgid(entry.pw_gid)
             os.setuid(entry.pw_uid)
             out = '\n'.join(p for p in paths if not _can_read(p))
@@ -136,25 +136,28 @@ def _dir_state(path):
 
 
 def read_host(host):
-    """What the host has: the service user, the files it cannot read, the directories, the
-    staging directory's free space, the commands found, and a pending restart."""
-    unreadable = unreadable_as(host['user'], list(host['readable']))
+    """What the host has: the service user and group, the files the user cannot read, the
+    directories, the staging directory's free space, the commands found, and a pending restart."""
+    try:
+        # The collection's one rule for acting as the service user (RunError when this
+        # process is neither root nor that user).
+        entry, groups = _preflight.service_identity(host['user'])
+    except _preflight.NoSuchUser:
+        entry, groups = None, []
+    try:
+        gid = grp.getgrnam(host['group']).gr_gid
+    except KeyError:
+        gid = None
     return {
-        'user_exists': unreadable is not None,
-        'unreadable': unreadable or [],
+        'user_exists': entry is not None,
+        'uid': entry.pw_uid if entry else None,
+        'group_gid': gid,
+        'unreadable': unreadable_as(entry, groups, list(host['readable'])) if entry else [],
         'dirs': dict((path, _dir_state(path)) for path in host['directories']),
         'free_bytes': _free_bytes(host['staging_dir']) if host.get('staging_dir') else None,
         'missing_commands': [c for c in host['commands'] if shutil.which(c) is None],
         'restart_pending': bool(host.get('restart_marker')) and os.path.exists(host['restart_marker']),
     }
-
-
-def ids(host):
-    """The service user's and group's ids, or (None, None) when either does not exist."""
-    try:
-        return pwd.getpwnam(host['user']).pw_uid, grp.getgrnam(host['group']).gr_gid
-    except KeyError:
-        return None, None
 
 
 def make_directory(path, uid, gid, mode):

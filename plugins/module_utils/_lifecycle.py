@@ -12,6 +12,9 @@ A module subclasses ``Lifecycle`` and provides:
 - ``result(current, plan)``: the module's own return values;
 - ``partial()``: return values that a failure reports too.
 
+A plan that ``needs`` something the host lacks is applied by no real run
+(the caller provides it and runs the module again); check mode shows it whole.
+
 ``run()`` is the only place that consults check mode, and the only place
 where an ``EdgestackModuleError`` becomes ``fail_json``. Secrets never go into
 a plan: actions, before, after and diff carry key fingerprints at most, and
@@ -37,8 +40,11 @@ class EdgestackModuleError(Exception):
 class Plan(object):
     """The actions converging a resource, its state before and after, and the diff."""
 
-    def __init__(self, actions=None, before=None, after=None, diff=None, warnings=None):
+    def __init__(self, actions=None, before=None, after=None, diff=None, warnings=None, needs=None):
         self.actions = actions if actions is not None else []
+        # What the host lacks for the plan (commands to install): a real run applies nothing
+        # until the caller provided it, check mode shows the whole plan.
+        self.needs = needs if needs is not None else []
         self.before = before if before is not None else {}
         self.after = after if after is not None else {}
         self.diff = diff if diff is not None else []
@@ -87,6 +93,8 @@ class Lifecycle(object):
             current = self.read()
             plan = self.plan(current)
             result = dict(changed=False)
+            if plan is not None and plan.needs and not module.check_mode:
+                plan = Plan(needs=plan.needs)
             if plan is not None:
                 for warning in plan.warnings:
                     module.warn(warning)

@@ -211,6 +211,10 @@ class RunError(Exception):
     """The check could not run at all (no such user, no such Python, not root)."""
 
 
+class NoSuchUser(RunError):
+    """The service user does not exist."""
+
+
 def script_args(clusters, directory):
     """The script's arguments, six per cluster: conf, user, pool, keyring, fsid ('' when unknown), name.
 
@@ -241,12 +245,25 @@ def parse_lines(clusters, stdout):
     return results
 
 
-def _identity(user):
+def service_identity(user):
+    """The passwd entry and groups of ``user``, whom this process must be able to act as.
+
+    Shared by the check below and by the Glance host's readable-file check
+    (module_utils/_glance_host.py). Raises RunError, naming the fix, when the user
+    does not exist or when this process is neither root nor that user."""
     try:
         entry = pwd.getpwnam(user)
     except KeyError:
-        raise RunError('no local user %s: the service user must exist before its files are checked' % user)
+        raise NoSuchUser('no local user %s: the service user must exist before its files are checked' % user)
+    if os.geteuid() not in (0, entry.pw_uid):
+        raise RunError('checking as user %s needs root (become: true)' % user)
     return entry, os.getgrouplist(user, entry.pw_gid)
+
+
+def _no_answer(clusters, reason):
+    """The same failure for every cluster: the check could not run, or did not end."""
+    return [{'cluster': c['name'], 'ok': False, 'message': 'cluster %s: no answer: %s' % (c['name'], reason)}
+            for c in clusters]
 
 
 def check_as(user, python, timeout, clusters, directory):
@@ -257,31 +274,25 @@ def check_as(user, python, timeout, clusters, directory):
     same message, naming the cause."""
     if not clusters:
         return []
-    entry, groups = _identity(user)
+    entry, groups = service_identity(user)
     if not os.path.isfile(python) or not os.access(python, os.X_OK):
         raise RunError('%s is not an executable Python (the one with python3-rados that the service uses)' % python)
     same_user = os.geteuid() == entry.pw_uid
-    if os.geteuid() != 0 and not same_user:
-        raise RunError('checking as user %s needs root (become: true)' % user)
     source = inspect.getsource(sys.modules[__name__])
     argv = [python, '-', str(int(timeout))] + script_args(clusters, directory)
     env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOME': entry.pw_dir or '/', 'LANG': 'C.UTF-8',
            'USER': user, 'LOGNAME': user}
     identity = {} if same_user else {'user': entry.pw_uid, 'group': entry.pw_gid, 'extra_groups': groups}
+    limit = int(timeout) * 3 + 20
     try:
         # The clusters are checked in parallel: the slowest one sets the time.
         proc = subprocess.run(argv, input=source, capture_output=True, text=True, env=env, cwd='/',
-                              timeout=int(timeout) * 3 + 20, check=False, **identity)
+                              timeout=limit, check=False, **identity)
     except subprocess.TimeoutExpired:
-        return [{'cluster': c['name'], 'ok': False,
-                 'message': 'cluster %s: no answer: the check took more than %ss' % (c['name'], int(timeout) * 3 + 20)}
-                for c in clusters]
-    results = parse_lines(clusters, proc.stdout)
+        return _no_answer(clusters, 'the check took more than %ss' % limit)
     detail = (proc.stderr or proc.stdout or 'exit code %d' % proc.returncode).strip().splitlines()
-    for result in results:
-        if not result['message']:
-            result['message'] = 'cluster %s: no answer: %s' % (result['cluster'], detail[-1] if detail else '')
-    return results
+    silent = dict((r['cluster'], r) for r in _no_answer(clusters, detail[-1] if detail else ''))
+    return [r if r['message'] else silent[r['cluster']] for r in parse_lines(clusters, proc.stdout)]
 
 
 def argument_spec():
@@ -304,8 +315,7 @@ def check_or_report(user, python, timeout, clusters, directory):
     try:
         return check_as(user, python, timeout, clusters, directory)
     except RunError as exc:
-        return [{'cluster': c['name'], 'ok': False, 'message': 'cluster %s: no answer: %s' % (c['name'], exc)}
-                for c in clusters]
+        return _no_answer(clusters, exc)
 
 
 if __name__ == '__main__':

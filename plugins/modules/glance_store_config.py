@@ -130,7 +130,8 @@ options:
         has less than O(host.min_free_gib) free (once conversion is on, a staging area busy with an
         import fails no run).
       - When a command of O(host.commands) is missing, it changes nothing and returns its name in
-        RV(needs); the caller installs it and runs the module again.
+        RV(needs); the caller installs it and runs the module again. Check mode shows what the run
+        would change once it is installed.
       - Otherwise it creates the directories of O(host.directories) (or sets their owner, group and
         mode) before it writes the file, and with O(host.restart_marker) leaves that file behind
         whenever it changes the settings, until the caller restarted the service and removed it.
@@ -171,7 +172,7 @@ options:
         type: path
       names:
         description:
-          - "The variables an operator sets, for the messages: C({stores: ..., user: ...,
+          - "The variables an operator sets, for the messages: C({stores: ..., user: ..., group: ...,
             min_free_gib: ..., image_conversion: ...})."
         type: dict
         default: {}
@@ -235,7 +236,9 @@ stores_removed:
   elements: str
   sample: [dcn2]
 needs:
-  description: Commands of O(host.commands) the host lacks; when any, nothing was changed.
+  description:
+    - Commands of O(host.commands) the host lacks. When any, a real run changed nothing; check mode
+      reports what the run would change once they are installed.
   returned: always
   type: list
   elements: str
@@ -265,6 +268,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _glance_host
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _preflight
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._glance_conf import (
     CONVERSION_PLUGIN, IMPORT_PLUGINS_OPTION, IMPORT_SECTION, Ini, parse_plugins, plan, store_types)
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils._store_options import (
@@ -414,6 +418,15 @@ def _mode(value):
         raise _lifecycle.EdgestackModuleError(f"mode must be octal, such as '0640', got {value!r}")
 
 
+# The actions on the host beside glance-api.conf's own settings.
+HOST_ACTIONS = ("create_dir", "dir_attributes", "write_file", "remove_file", "file_attributes", "restart_marker")
+
+
+def _conf_actions(actions):
+    """The actions that change glance-api.conf's text."""
+    return [a for a in actions if a["action"] not in HOST_ACTIONS]
+
+
 class StoreConfigModule(_lifecycle.Lifecycle):
     """Read the file (and the host), plan the settings, the files and the host's needs, apply."""
 
@@ -428,8 +441,11 @@ class StoreConfigModule(_lifecycle.Lifecycle):
             text = fh.read()
         st = os.stat(path)
         host = params["host"]
-        return {"text": text, "stat": (st.st_uid, st.st_gid, st.st_mode & 0o7777),
-                "host": _glance_host.read_host(host) if host else None}
+        try:
+            found = _glance_host.read_host(host) if host else None
+        except _preflight.RunError as exc:
+            raise _lifecycle.EdgestackModuleError(str(exc))
+        return {"text": text, "stat": (st.st_uid, st.st_gid, st.st_mode & 0o7777), "host": found}
 
     def plan(self, current):
         params = self.params
@@ -455,29 +471,23 @@ class StoreConfigModule(_lifecycle.Lifecycle):
             raise _lifecycle.EdgestackModuleError(
                 f"{params['stores_variable']}: " + "; ".join(problems) + f". {path} was left unchanged.",
                 problems=problems)
-        self.files, self.new_text, self.conf_changed = files, new_text, False
-        self.needs = found["missing_commands"] if found else []
-        if self.needs:
-            # Nothing changes until the caller installed what the settings need.
-            return _lifecycle.Plan()
+        self.files, self.new_text = files, new_text
         dir_actions = []
         if host:
-            uid, gid = _glance_host.ids(host)
-            if uid is None:
-                raise _lifecycle.EdgestackModuleError(f"group {host['group']} does not exist: install glance-api "
-                                                      "first (its package creates it), or set the service group")
-            self.dir_ids = (uid, gid)
-            dir_actions = _glance_host.directory_actions(host["directories"], found["dirs"], uid, gid, 0o750)
-        conf_actions = actions
-        actions = dir_actions + plan_files(files, params["files_group"], params["files_dir"]) + conf_actions
+            self.dir_ids = (found["uid"], found["group_gid"])
+            dir_actions = _glance_host.directory_actions(host["directories"], found["dirs"], found["uid"],
+                                                         found["group_gid"], 0o750)
+        actions = dir_actions + plan_files(files, params["files_group"], params["files_dir"]) + actions
         attributes = self._attributes(current["stat"])
         if attributes:
             actions.append(dict(attributes, action="file_attributes", path=path))
-        self.conf_changed = bool(conf_actions)
-        if self.conf_changed and host and host.get("restart_marker") and not found["restart_pending"]:
+        if _conf_actions(actions) and host and host.get("restart_marker") and not found["restart_pending"]:
             actions.append({"action": "restart_marker", "path": host["restart_marker"]})
         diff = {"before": before, "after": after, "before_header": path, "after_header": path}
-        return _lifecycle.Plan(actions=actions, before=before, after=after, diff=diff)
+        # A command the settings need that the host lacks: a real run changes nothing until the
+        # caller installed it (the lifecycle sees to it); check mode shows the whole plan.
+        return _lifecycle.Plan(actions=actions, before=before, after=after, diff=diff,
+                               needs=found["missing_commands"] if found else [])
 
     def _attributes(self, stat):
         """The owner, group and mode the file must get, as far as they differ."""
@@ -496,8 +506,7 @@ class StoreConfigModule(_lifecycle.Lifecycle):
 
     def apply(self, plan):
         params = self.params
-        path = params["path"]
-        for action in plan.actions:
+        for action in plan.actions:  # the directories and the stores' files come first
             kind = action["action"]
             if kind in ("create_dir", "dir_attributes"):
                 _glance_host.make_directory(action["path"], self.dir_ids[0], self.dir_ids[1], 0o750)
@@ -505,33 +514,46 @@ class StoreConfigModule(_lifecycle.Lifecycle):
                 os.unlink(action["path"])
             elif kind == "write_file":
                 write_file(action["path"], self.files[action["path"]], params["files_group"])
-        if self.conf_changed:
-            st = os.stat(path)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".glance-api.conf.")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    fh.write(self.new_text)
-                os.chmod(tmp, st.st_mode & 0o7777)
-                os.chown(tmp, st.st_uid, st.st_gid)
-                self.module.atomic_move(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        for action in plan.actions:
+            else:
+                continue
+            self.done.append(action)
+        conf = _conf_actions(plan.actions)
+        if conf:
+            self._write_conf()
+            self.done.extend(conf)
+        for action in plan.actions:  # then the file's attributes, and the restart kept pending
             if action["action"] == "file_attributes":
                 file_args = self.module.load_file_common_arguments(
-                    {"path": path, "owner": params["owner"], "group": params["group"], "mode": params["mode"]})
+                    {"path": params["path"], "owner": params["owner"], "group": params["group"],
+                     "mode": params["mode"]})
                 self.module.set_fs_attributes_if_different(file_args, False)
             elif action["action"] == "restart_marker":
                 _glance_host.write_marker(action["path"], RESTART_MARKER_TEXT)
-        self.done.extend(plan.actions)
+            else:
+                continue
+            self.done.append(action)
+
+    def _write_conf(self):
+        """Replace glance-api.conf atomically, keeping its owner, group and mode."""
+        path = self.params["path"]
+        st = os.stat(path)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".glance-api.conf.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.new_text)
+            os.chmod(tmp, st.st_mode & 0o7777)
+            os.chown(tmp, st.st_uid, st.st_gid)
+            self.module.atomic_move(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
     def result(self, current, plan):
         host, found = self.params["host"], current["host"]
-        pending = bool(host and host.get("restart_marker")) and (found["restart_pending"] or plan.changed and
-                                                                 self.conf_changed)
+        pending = bool(host and host.get("restart_marker")) and bool(
+            found["restart_pending"] or _conf_actions(plan.actions))
         return {"stores_removed": [a["section"] for a in plan.actions if a["action"] == "remove_section"],
-                "needs": self.needs, "restart_pending": pending}
+                "needs": plan.needs, "restart_pending": pending}
 
 
 def main():

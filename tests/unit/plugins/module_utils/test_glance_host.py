@@ -14,7 +14,7 @@ GIB = 1024 ** 3
 
 
 def state(**changes):
-    return dict({"user_exists": True, "unreadable": [], "free_bytes": 100 * GIB}, **changes)
+    return dict({"user_exists": True, "group_gid": 161, "unreadable": [], "free_bytes": 100 * GIB}, **changes)
 
 
 def test_directories_missing_or_with_other_attributes_and_no_others():
@@ -39,6 +39,11 @@ def test_unreadable_store_files_name_the_fix_and_the_operator_variable():
 def test_a_missing_user_is_named():
     assert _glance_host.host_problems(HOST, state(user_exists=False), False, {"user": "glance_multistore_user"}) == [
         "the glance user does not exist: install glance-api first (its package creates it), or set glance_multistore_user"]
+
+
+def test_a_missing_group_is_named():
+    assert _glance_host.host_problems(HOST, state(group_gid=None), False, {"group": "glance_multistore_group"}) == [
+        "the glance group does not exist: install glance-api first (its package creates it), or set glance_multistore_group"]
 
 
 def test_staging_room_is_checked_only_when_conversion_turns_on():

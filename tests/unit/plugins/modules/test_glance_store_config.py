@@ -119,6 +119,10 @@ def test_module_check_mode_then_apply_then_nothing_with_the_host(host_args, tmp_
 def test_a_missing_command_changes_nothing_and_is_returned(host_args, tmp_path, capsys):
     host_args["host"]["commands"] = ["it-no-such-command"]
     before = (tmp_path / "glance-api.conf").read_text()
+    # Check mode shows what the run will change once the command is installed.
+    result = run(host_args, capsys, check=True)
+    assert result["changed"] and result["needs"] == ["it-no-such-command"]
+    assert {"action": "create_dir", "path": str(tmp_path / "staging")} in result["actions"]
     result = run(host_args, capsys)
     assert not result["changed"] and result["needs"] == ["it-no-such-command"] and result["actions"] == []
     assert (tmp_path / "glance-api.conf").read_text() == before and not (tmp_path / "staging").exists()
