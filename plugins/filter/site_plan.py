@@ -5,16 +5,45 @@
 
 from __future__ import annotations
 
+import os
+
+import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _site_plan
 
 
+# The collection's roles, beside its plugins.
+ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'roles')
+_ROLE_OPTIONS = {}
+
+
+def role_options(roles_dir=ROLES_DIR):
+    """``{role: {variable: spec}}``: the options of every entry point of each of the collection's
+    roles (meta/argument_specs.yml), read once per process."""
+    if roles_dir not in _ROLE_OPTIONS:
+        loader = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+        found = {}
+        for role in sorted(os.listdir(roles_dir)) if os.path.isdir(roles_dir) else []:
+            path = os.path.join(roles_dir, role, 'meta', 'argument_specs.yml')
+            if not os.path.isfile(path):
+                continue
+            with open(path, encoding='utf-8') as handle:
+                data = yaml.load(handle, Loader=loader) or {}
+            options = {}
+            for entry in (data.get('argument_specs') or {}).values():
+                options.update((entry or {}).get('options') or {})
+            found[role] = options
+        _ROLE_OPTIONS[roles_dir] = found
+    return _ROLE_OPTIONS[roles_dir]
+
+
 def site_plan(hostvars, groups, conf_dir=_site_plan.CONF_DIR):
-    """``{plan, problems}`` of the inventory (``hostvars`` and ``groups``)."""
+    """``{plan, problems}`` of the inventory (``hostvars`` and ``groups``); the role variables its
+    hosts set are checked against the collection's role argument specs."""
     if not hasattr(hostvars, '__getitem__') or not hasattr(groups, 'get'):
         raise AnsibleFilterError('site_plan takes hostvars and groups: hostvars | edgestack.glance_ceph.site_plan(groups)')
-    return _site_plan.build(hostvars, groups, conf_dir=conf_dir)
+    return _site_plan.build(hostvars, groups, conf_dir=conf_dir, role_options=role_options())
 
 
 def site_plan_hosts(groups):
@@ -43,6 +72,28 @@ def site_plan_unavailable(plan, hostvars, fact='edgestack_ceph_converged'):
             except KeyError:
                 converged[admin] = False
     return _site_plan.unavailable_sites(plan, converged)
+
+
+def site_plan_published(plan, hostvars, fact='ceph_client_auth_cluster'):
+    """What each site's Ceph admin host published in ``fact`` this run, by cluster name.
+
+    Sites whose admin host did not publish (it failed, or --limit left it out) are not keys.
+    The values hold keys: callers keep them out of output (no_log)."""
+    try:
+        admins = [(name, entry.get('ceph_admin')) for name, entry in plan['site'].items()]
+    except (KeyError, TypeError, AttributeError):
+        raise AnsibleFilterError('site_plan_published takes the plan of site_plan (its plan key)') from None
+    published = {}
+    for name, admin in admins:
+        if not admin:
+            continue
+        try:
+            value = hostvars[admin].get(fact)
+        except KeyError:
+            continue
+        if value:
+            published[name] = value
+    return published
 
 
 def site_plan_reachable_stores(stores, unavailable):
@@ -82,6 +133,7 @@ class FilterModule:
             'site_plan': site_plan,
             'site_plan_hosts': site_plan_hosts,
             'site_plan_unavailable': site_plan_unavailable,
+            'site_plan_published': site_plan_published,
             'site_plan_reachable_stores': site_plan_reachable_stores,
             'site_plan_summary': site_plan_summary,
             'site_plan_store_secrets': site_plan_store_secrets,

@@ -25,6 +25,12 @@ to the roles:
                      admin host of, or None), local_clusters (the clusters whose
                      daemons run there: their conf is never written)
 
+Role variables (``ceph_pool_setup_*``, ``glance_multistore_*``...) that an
+operator sets in an overlay or as extra vars are checked here too, against
+the roles' argument specs (``role_options``), once for the whole run: the site
+plays hand the roles their inputs through the roles' planned entry points,
+which do not validate them again per host and task.
+
 The plan never holds a key: a supplied key shows as ``key_supplied`` (and
 ``secret_supplied`` for an extra client); the play reading a key hands it to
 the role from the host's own variables.
@@ -39,6 +45,8 @@ This file is private to the collection: its interface may change.
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _glance_stores
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _pool
@@ -130,14 +138,16 @@ def _get(host_vars, key, default=_UNSET):
 # --------------------------------------------------------------------------
 # Reading the inventory
 # --------------------------------------------------------------------------
-def _read_hosts(hostvars, groups, problems):
-    """{site: {hosts: [...], vars: {var: value}}} and {host: site}, from one read of each host."""
+def _read_hosts(hostvars, groups, problems, role_names=()):
+    """{site: {hosts: [...], vars: {var: value}}}, {host: site}, {host: values} and {host: {role
+    variable: value}} (the ``role_names`` the host sets), from one read of each host."""
     role_members = set()
     for group in ROLE_GROUPS:
         role_members.update(groups.get(group) or [])
     sites = {}
     host_site = {}
     host_values = {}
+    role_values = {}
     for host in groups.get('all') or []:
         try:
             host_vars = hostvars[host]
@@ -181,7 +191,48 @@ def _read_hosts(hostvars, groups, problems):
                              site=name, host=host)
                 values[var] = None if var in ('edgestack_glance_bind_address', 'ansible_host') else _UNSET
         host_values[host] = values
-    return sites, host_site, host_values
+        present = {}
+        for var in role_names:
+            value = _get(host_vars, var)
+            if value is not _UNSET:
+                present[var] = value
+        if present:
+            role_values[host] = present
+    return sites, host_site, host_values, role_values
+
+
+def _spec_for_given_values(option):
+    """An option's spec for checking a value an operator gave: not required (a role's required
+    input comes from the plan), no default (only what was given is checked)."""
+    return dict((k, v) for k, v in option.items() if k not in ('required', 'default'))
+
+
+_VALIDATORS = {}
+
+
+def _check_role_values(role_values, host_site, role_options, problems):
+    """Every role variable a host sets, against its role's argument spec, one variable at a time."""
+    owner = {}
+    for role in sorted(role_options):
+        for var in role_options[role]:
+            owner.setdefault(var, role)
+    for host in sorted(role_values):
+        for var in sorted(role_values[host]):
+            value = role_values[host][var]
+            role = owner[var]
+            fix = ("give it a value that the role's argument spec accepts (ansible-doc -t role "
+                   "edgestack.glance_ceph.%s), or remove it for the role's default" % role)
+            if isinstance(value, Unreadable):
+                problems.add(var, 'cannot be read: %s' % value.reason, fix, site=host_site.get(host), host=host)
+                continue
+            validator = _VALIDATORS.get((role, var))
+            if validator is None:
+                validator = _VALIDATORS[(role, var)] = ArgumentSpecValidator(
+                    {var: _spec_for_given_values(role_options[role][var])})
+            result = validator.validate({var: value})
+            if result.error_messages:
+                # One problem per variable: a value can fail a list's and its elements' checks both.
+                problems.add(var, '; '.join(result.error_messages), fix, site=host_site.get(host), host=host)
 
 
 def _site_values(name, site, host_values, problems):
@@ -517,11 +568,17 @@ def _check_site(name, values, first, problems):
 # --------------------------------------------------------------------------
 # The plan
 # --------------------------------------------------------------------------
-def build(hostvars, groups, conf_dir=CONF_DIR):
-    """``{plan, problems}`` of an inventory; see the module's docstring."""
+def build(hostvars, groups, conf_dir=CONF_DIR, role_options=None):
+    """``{plan, problems}`` of an inventory; see the module's docstring.
+
+    ``role_options`` maps a role to its options (``{role: {variable: spec}}``, every entry point's
+    options merged): the role variables a host sets are checked against them."""
     problems = Problems()
     groups = groups or {}
-    sites_read, host_site, host_values = _read_hosts(hostvars, groups, problems)
+    role_options = role_options or {}
+    role_names = sorted(set(var for options in role_options.values() for var in options))
+    sites_read, host_site, host_values, role_values = _read_hosts(hostvars, groups, problems, role_names)
+    _check_role_values(role_values, host_site, role_options, problems)
 
     # A host in one site only: every host of a site group must name that site.
     for name in sites_read:

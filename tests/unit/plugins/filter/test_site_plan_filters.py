@@ -8,7 +8,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.edgestack.glance_ceph.plugins.filter.site_plan import (
-    FilterModule, site_plan, site_plan_reachable_stores, site_plan_summary, site_plan_unavailable)
+    FilterModule, site_plan, site_plan_published, site_plan_reachable_stores, site_plan_summary, site_plan_unavailable)
 
 
 def inventory():
@@ -25,7 +25,8 @@ def inventory():
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"site_plan", "site_plan_unavailable", "site_plan_reachable_stores",
-                                             "site_plan_summary", "site_plan_store_secrets", "site_plan_hosts"}
+                                             "site_plan_summary", "site_plan_store_secrets", "site_plan_hosts",
+                                             "site_plan_published"}
 
 
 def test_plan_unavailable_and_summary_through_the_filters():
@@ -40,6 +41,36 @@ def test_plan_unavailable_and_summary_through_the_filters():
     lines = site_plan_summary(plan, hostvars)
     assert lines[0].startswith("central (central): INCOMPLETE - glance: c-g0; haproxy: c-lb")
     assert lines[1].startswith("dcn0 (edge): INCOMPLETE - ceph: e0")
+
+
+def test_published_names_each_cluster_its_admin_host_published_and_no_other():
+    hostvars, groups = inventory()
+    plan = site_plan(hostvars, groups)["plan"]
+    assert site_plan_published(plan, hostvars) == {}
+    cluster = {"name": "dcn0", "fsid": "f", "clients": {"client.glance": "secret"}}
+    hostvars["e0"]["ceph_client_auth_cluster"] = cluster
+    assert site_plan_published(plan, hostvars) == {"dcn0": cluster}
+    # An admin host outside hostvars (a --limit run's view) publishes nothing.
+    del hostvars["c-ceph"]
+    assert site_plan_published(plan, hostvars) == {"dcn0": cluster}
+    hostvars["e0"]["edgestack_ceph_converged"] = True
+    assert site_plan_published(plan, hostvars, "edgestack_ceph_converged") == {"dcn0": True}
+    with pytest.raises(AnsibleFilterError, match="takes the plan"):
+        site_plan_published({"nope": 1}, {})
+
+
+def test_the_filter_checks_role_variables_against_every_roles_argument_spec():
+    from ansible_collections.edgestack.glance_ceph.plugins.filter.site_plan import ROLES_DIR, role_options
+    import os
+    options = role_options()
+    assert sorted(options) == sorted(r for r in os.listdir(ROLES_DIR)
+                                     if os.path.isfile(os.path.join(ROLES_DIR, r, "meta", "argument_specs.yml")))
+    # Options of entry points other than main are there too.
+    assert "ceph_client_auth_deliver_dir" in options["ceph_client_auth"]
+    assert "ceph_pool_setup_timeout" in options["ceph_pool_setup"]
+    hostvars, groups = inventory()
+    hostvars["e0"]["ceph_pool_setup_timeout"] = "soon"
+    assert [p["variable"] for p in site_plan(hostvars, groups)["problems"]] == ["ceph_pool_setup_timeout"]
 
 
 def test_wrong_inputs_are_refused():

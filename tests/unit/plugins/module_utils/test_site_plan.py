@@ -17,6 +17,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
+from ansible_collections.edgestack.glance_ceph.plugins.filter.site_plan import role_options
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _site_plan
 
 REPO = Path(__file__).resolve().parents[4]
@@ -185,6 +186,35 @@ def test_each_sites_glance_user_and_pool_reach_every_store_of_that_cluster():
     assert (store["user"], store["pool"]) == ("glance", "images")
 
 
+# The collection's own role argument specs, as the site_plan filter reads them.
+ROLE_OPTIONS = role_options(str(REPO / "roles"))
+
+
+def test_role_variables_a_host_sets_are_checked_against_the_roles_argument_specs():
+    hostvars, groups = generated(2)
+    hostvars["central-glance0"]["glance_multistore_healthcheck_timeout"] = "soon"
+    hostvars["central-lb"]["haproxy_glance_backends"] = "not-a-list-of-servers"
+    hostvars["dcn1-hci"]["glance_vip_priority"] = {"high": 1}
+    # Valid values pass, converted as Ansible's own validation converts them.
+    hostvars["central-glance1"]["glance_multistore_healthcheck_timeout"] = "30"
+    hostvars["dcn0-hci"]["ceph_pool_setup_timeout"] = 45
+    # A variable of no role, and a role variable on a host of no site, are not the plan's.
+    hostvars["dcn0-hci"]["glance_multistore_nonsense_of_no_spec"] = object()
+    found = messages(_site_plan.build(hostvars, groups, role_options=ROLE_OPTIONS))
+    assert len(found) == 3, found
+    expected = {
+        "glance_multistore_healthcheck_timeout (site central, host central-glance0): ": "glance_multistore",
+        "haproxy_glance_backends (site central, host central-lb): ": "haproxy_glance",
+        "glance_vip_priority (site dcn1, host dcn1-hci): ": "glance_vip",
+    }
+    for prefix, role in expected.items():
+        message = next(m for m in found if m.startswith(prefix))
+        assert f"ansible-doc -t role edgestack.glance_ceph.{role}" in message, message
+    assert "'soon'" in found[0] or any("'soon'" in m for m in found)
+    # Without the specs (a caller that passes none), role variables are not looked at.
+    assert messages(_site_plan.build(hostvars, groups)) == []
+
+
 def test_generated_inventories_grow_linearly():
     timings = {}
     for edges in (50, 400):
@@ -193,7 +223,7 @@ def test_generated_inventories_grow_linearly():
         runs = []
         for _run in range(3):
             t0 = time.process_time()
-            result = _site_plan.build(hostvars, groups)
+            result = _site_plan.build(hostvars, groups, role_options=ROLE_OPTIONS)
             runs.append(time.process_time() - t0)
         timings[edges] = min(runs)
         assert messages(result) == []
