@@ -54,6 +54,8 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rule
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _store_options
 
 ROLE_GROUPS = ('ceph_admin', 'glance_api', 'glance_haproxy')
+# The HAProxy hosts a site's VIP moves between: VRRP priorities 200, 190, ... 10.
+MAX_VRRP_HOSTS = 20
 DEFAULT_POOLS = [{'name': 'images', 'application': 'rbd', 'rbd_init': True}]
 DEFAULT_PORT = 9292
 CONF_DIR = '/etc/ceph'
@@ -223,12 +225,14 @@ def _check_role_values(role_values, host_site, role_options, problems):
             fix = ("give it a value that the role's argument spec accepts (ansible-doc -t role "
                    "edgestack.glance_ceph.%s), or remove it for the role's default" % role)
             if isinstance(value, Unreadable):
-                problems.add(var, 'cannot be read: %s' % value.reason, fix, site=host_site.get(host), host=host)
+                # A template that only the play can resolve (one naming a role default, say): the
+                # role checks it when it runs.
                 continue
-            validator = _VALIDATORS.get((role, var))
+            spec = {var: _spec_for_given_values(role_options[role][var])}
+            key = repr(spec)
+            validator = _VALIDATORS.get(key)
             if validator is None:
-                validator = _VALIDATORS[(role, var)] = ArgumentSpecValidator(
-                    {var: _spec_for_given_values(role_options[role][var])})
+                validator = _VALIDATORS[key] = ArgumentSpecValidator(spec)
             result = validator.validate({var: value})
             if result.error_messages:
                 # One problem per variable: a value can fail a list's and its elements' checks both.
@@ -637,6 +641,21 @@ def build(hostvars, groups, conf_dir=CONF_DIR, role_options=None):
                 problems.add('edgestack_glance_haproxy_stats_address',
                              'the statistics page listens on an IP address, got %r' % (_rules.plain_copy(address),),
                              "give the HAProxy host's management IP address (a host var)", site=name, host=host)
+        if len(entry['glance_haproxy']) > 1:
+            # The VIP moves between the site's HAProxy hosts (keepalived, the VRRP peers are the
+            # hosts' ansible_host, priorities 200, 190, ... from the first host on).
+            if len(entry['glance_haproxy']) > MAX_VRRP_HOSTS:
+                problems.add('glance_haproxy', 'the site has %d HAProxy hosts; its VIP moves between at most %d'
+                             % (len(entry['glance_haproxy']), MAX_VRRP_HOSTS),
+                             'keep at most %d hosts of the site in group glance_haproxy' % MAX_VRRP_HOSTS,
+                             site=name, host=first)
+            for host in entry['glance_haproxy']:
+                address = host_values[host]['ansible_host']
+                if _rules.ip_address(address) is None:
+                    problems.add('ansible_host', 'keepalived moves the VIP between the HAProxy hosts of the site by '
+                                 'their IP addresses, got %r' % (_rules.plain_copy(address),),
+                                 "set the host's ansible_host to its IP address on the site's network",
+                                 site=name, host=host)
         _values_for_stores = values['edgestack_glance_stores']
         entry['_explicit_stores'] = [] if _values_for_stores is None else _values_for_stores
         site[name] = entry

@@ -50,7 +50,7 @@ def test_published_names_each_cluster_its_admin_host_published_and_no_other():
     cluster = {"name": "dcn0", "fsid": "f", "clients": {"client.glance": "secret"}}
     hostvars["e0"]["ceph_client_auth_cluster"] = cluster
     assert site_plan_published(plan, hostvars) == {"dcn0": cluster}
-    # An admin host outside hostvars (a --limit run's view) publishes nothing.
+    # An admin host that hostvars does not know publishes nothing.
     del hostvars["c-ceph"]
     assert site_plan_published(plan, hostvars) == {"dcn0": cluster}
     hostvars["e0"]["edgestack_ceph_converged"] = True

@@ -198,8 +198,10 @@ def test_role_variables_a_host_sets_are_checked_against_the_roles_argument_specs
     # Valid values pass, converted as Ansible's own validation converts them.
     hostvars["central-glance1"]["glance_multistore_healthcheck_timeout"] = "30"
     hostvars["dcn0-hci"]["ceph_pool_setup_timeout"] = 45
-    # A variable of no role, and a role variable on a host of no site, are not the plan's.
+    # A variable of no role's spec, and a role variable on a host of no site, are not the plan's.
     hostvars["dcn0-hci"]["glance_multistore_nonsense_of_no_spec"] = object()
+    hostvars["outsider"] = {"glance_vip_priority": "high"}
+    groups["all"].append("outsider")
     found = messages(_site_plan.build(hostvars, groups, role_options=ROLE_OPTIONS))
     assert len(found) == 3, found
     expected = {
@@ -211,8 +213,31 @@ def test_role_variables_a_host_sets_are_checked_against_the_roles_argument_specs
         message = next(m for m in found if m.startswith(prefix))
         assert f"ansible-doc -t role edgestack.glance_ceph.{role}" in message, message
     assert "'soon'" in found[0] or any("'soon'" in m for m in found)
+    # A value only the play can resolve is left to the role.
+    hostvars["central-lb"]["haproxy_glance_backends"] = _site_plan.Unreadable("names a role default")
+    assert len(messages(_site_plan.build(hostvars, groups, role_options=ROLE_OPTIONS))) == 2
     # Without the specs (a caller that passes none), role variables are not looked at.
     assert messages(_site_plan.build(hostvars, groups)) == []
+
+
+def test_a_vip_that_moves_needs_the_haproxy_hosts_ip_addresses_and_at_most_20_hosts():
+    hostvars, groups = generated(1)
+    central = dict(hostvars["central-lb"])
+    for n in range(2, 23):
+        hostvars[f"central-lb{n}"] = dict(central, ansible_host=f"10.0.1.{n}")
+        groups["all"].append(f"central-lb{n}")
+        groups["central"].append(f"central-lb{n}")
+        groups["glance_haproxy"].append(f"central-lb{n}")
+    hostvars["central-lb2"]["ansible_host"] = "lb2.example.com"
+    found = messages(_site_plan.build(hostvars, groups))
+    assert any(m.startswith("glance_haproxy (site central, host central-ceph): the site has 22 HAProxy hosts")
+               for m in found), found
+    assert any(m.startswith("ansible_host (site central, host central-lb2): keepalived moves the VIP") and
+               "'lb2.example.com'" in m for m in found), found
+    # One HAProxy host: no VRRP, a host name is fine.
+    hostvars, groups = generated(1)
+    hostvars["dcn0-hci"]["ansible_host"] = "dcn0-hci.example.com"
+    assert not [m for m in messages(_site_plan.build(hostvars, groups)) if m.startswith("ansible_host")]
 
 
 def test_generated_inventories_grow_linearly():
