@@ -28,6 +28,7 @@ BACKEND_NAME_RE = re.compile(r'^[A-Za-z0-9_.:-]+$')
 INSTANCE_RE = re.compile(r'^[A-Za-z0-9_-]+$')
 KEYRING_MODE_RE = re.compile(r'^0?[4-7][0-7]0$')
 DIR_RE = re.compile(r'^/[^\s*?\[\]]*[^/]$')
+HAPROXY_TIMEOUTS = ('connect', 'client', 'server', 'http_request', 'http_keep_alive', 'queue', 'check')
 
 
 def _int(value, default=None):
@@ -59,6 +60,26 @@ def haproxy_glance(v):
     for var in ('haproxy_glance_frontend_port', 'haproxy_glance_backend_port'):
         if _rules.port_value(v[var]) is None:
             out.append('%s: must be a port number from 1 to 65535 (got %s).' % (var, v[var]))
+    if v['haproxy_glance_config_mode'] not in _rules.HAPROXY_MODES:
+        out.append('haproxy_glance_config_mode: must be exclusive (the role writes the whole file) or shared (only its '
+                   'own block) (got %s).' % v['haproxy_glance_config_mode'])
+    if boolean(v['haproxy_glance_stats_enabled']) and not (
+            _ip(v['haproxy_glance_stats_address']) and v['haproxy_glance_stats_password']
+            and _rules.stats_user_problem(v['haproxy_glance_stats_user']) is None
+            and _rules.port_value(v['haproxy_glance_stats_port']) is not None):
+        out.append('haproxy_glance_stats_address, haproxy_glance_stats_password: with haproxy_glance_stats_enabled, the '
+                   'statistics page needs haproxy_glance_stats_address (a management IP address of the HAProxy host, '
+                   "got %s), a port (got %s), a user of letters, digits, '_', '.' or '-' (got %s) and a non-empty "
+                   'haproxy_glance_stats_password.' % (v['haproxy_glance_stats_address'], v['haproxy_glance_stats_port'],
+                                                       v['haproxy_glance_stats_user']))
+    out.extend(_haproxy_backends(v))
+    out.extend(haproxy_glance_settings(v))
+    return out
+
+
+def haproxy_glance_settings(v):
+    """The health check, TLS, admin socket and timeout settings (no play feeds them from the plan)."""
+    out = []
     if not (isinstance(v['haproxy_glance_check_path'], str) and CHECK_PATH_RE.match(v['haproxy_glance_check_path'])):
         out.append('haproxy_glance_check_path: must be an absolute URL path without spaces, such as /healthcheck '
                    '(got %s).' % v['haproxy_glance_check_path'])
@@ -79,25 +100,11 @@ def haproxy_glance(v):
             and not (ca_file.startswith('/') or ca_file == '@system-ca')):
         out.append('haproxy_glance_backend_tls_ca_file: must be @system-ca or the absolute path of a CA bundle on the '
                    'HAProxy host when haproxy_glance_backend_tls_verify is true (got %s).' % ca_file)
-    if v['haproxy_glance_config_mode'] not in _rules.HAPROXY_MODES:
-        out.append('haproxy_glance_config_mode: must be exclusive (the role writes the whole file) or shared (only its '
-                   'own block) (got %s).' % v['haproxy_glance_config_mode'])
-    if boolean(v['haproxy_glance_stats_enabled']) and not (
-            _ip(v['haproxy_glance_stats_address']) and v['haproxy_glance_stats_password']
-            and _rules.stats_user_problem(v['haproxy_glance_stats_user']) is None
-            and _rules.port_value(v['haproxy_glance_stats_port']) is not None):
-        out.append('haproxy_glance_stats_address, haproxy_glance_stats_password: with haproxy_glance_stats_enabled, the '
-                   'statistics page needs haproxy_glance_stats_address (a management IP address of the HAProxy host, '
-                   "got %s), a port (got %s), a user of letters, digits, '_', '.' or '-' (got %s) and a non-empty "
-                   'haproxy_glance_stats_password.' % (v['haproxy_glance_stats_address'], v['haproxy_glance_stats_port'],
-                                                       v['haproxy_glance_stats_user']))
-    timeouts = dict((name, v['haproxy_glance_timeout_' + name]) for name in (
-        'connect', 'client', 'server', 'http_request', 'http_keep_alive', 'queue', 'check'))
+    timeouts = dict((name, v['haproxy_glance_timeout_' + name]) for name in HAPROXY_TIMEOUTS)
     bad = dict((k, t) for k, t in timeouts.items() if not TIMEOUT_RE.match(str(t)))
     if bad:
         out.append('haproxy_glance_timeout_*: a timeout is a number with an optional unit us, ms, s, m, h or d, such as '
                    '10m (invalid: %s).' % bad)
-    out.extend(_haproxy_backends(v))
     return out
 
 
@@ -144,7 +151,7 @@ def glance_vip(v):
     password = v['glance_vip_password'] or ''
     ok = (_ip(address) and _ip(source) and address != source and all(_ip(p) for p in peers)
           and source not in peers and _in_range(v['glance_vip_router_id'], 1, 255)
-          and _in_range(v['glance_vip_priority'], 1, 254) and _in_range(v['glance_vip_prefix'], 1, 128)
+          and _in_range(v['glance_vip_priority'], 1, 254) and not glance_vip_settings(v)
           and version in _rules.VRRP_VERSIONS and _rules.vrrp_advert_problem(version, advert) is None
           and _rules.vrrp_password_problem(version, str(password)) is None
           and isinstance(v['glance_vip_instance_name'], str) and INSTANCE_RE.match(v['glance_vip_instance_name']))
@@ -158,6 +165,14 @@ def glance_vip(v):
             "'#' or '!'; glance_vip_instance_name of letters, digits, '_' and '-' (%s)."
             % (address, source, peers, v['glance_vip_router_id'], v['glance_vip_priority'], v['glance_vip_prefix'],
                v['glance_vip_vrrp_version'], v['glance_vip_advert_int'], v['glance_vip_instance_name'])]
+
+
+def glance_vip_settings(v):
+    """The VIP's prefix length (no play feeds it from the plan)."""
+    if _in_range(v['glance_vip_prefix'], 1, 128):
+        return []
+    return ['glance_vip_prefix: must be the prefix length of the VIP on its interface, 1-128 (got %s).'
+            % v['glance_vip_prefix']]
 
 
 # --------------------------------------------------------------------------
@@ -209,9 +224,7 @@ def ceph_client_auth(v):
     if secret and _rules.cephx_key_problem(secret):
         out.append('ceph_client_auth_glance_secret: must be empty (the cluster generates the key) or a CephX key as '
                    'ceph-authtool --gen-print-key prints it.')
-    if _int(v['ceph_client_auth_timeout'], 0) < 1:
-        out.append('ceph_client_auth_timeout: must be a positive number of seconds (got %s).'
-                   % v['ceph_client_auth_timeout'])
+    out.extend(ceph_client_auth_settings(v))
     out.extend(ceph_mon_host_problems(v['ceph_client_auth_mon_addresses'], 'ceph_client_auth_mon_addresses'))
     if v.get('ceph_client_auth_fsid') and _rules.fsid_problem(v['ceph_client_auth_fsid']):
         out.append("ceph_client_auth_fsid: must be empty (the role reads the cluster's fsid) or the fsid "
@@ -224,6 +237,13 @@ def ceph_client_auth(v):
         out.append("ceph_client_auth_clients declares client.%s, which is Glance's client: set its caps in "
                    'ceph_client_auth_glance_caps instead' % user)
     return out
+
+
+def ceph_client_auth_settings(v):
+    """The clients' timeout (no play feeds it from the plan)."""
+    if _int(v['ceph_client_auth_timeout'], 0) >= 1:
+        return []
+    return ['ceph_client_auth_timeout: must be a positive number of seconds (got %s).' % v['ceph_client_auth_timeout']]
 
 
 def ceph_client_auth_deliver(v):
@@ -270,6 +290,13 @@ def ceph_client_auth_deliver(v):
     if any(_rules.cluster_name_problem(n) for n in absent):
         out.append("ceph_client_auth_deliver_absent_clusters: must list cluster names (lowercase letter, then "
                    "lowercase letters, digits, '_' or '-').")
+    out.extend(ceph_client_auth_deliver_settings(v))
+    return out
+
+
+def ceph_client_auth_deliver_settings(v):
+    """Where the files go and the keyrings' mode (no play feeds them from the plan)."""
+    out = []
     if not DIR_RE.match(str(v['ceph_client_auth_deliver_dir'])):
         out.append('ceph_client_auth_deliver_dir: must be an absolute directory path without a trailing slash (got %s).'
                    % v['ceph_client_auth_deliver_dir'])
@@ -286,6 +313,24 @@ ROLES = {
     'ceph_pool_setup': ceph_pool_setup,
     'ceph_client_auth': ceph_client_auth,
     'ceph_client_auth_deliver': ceph_client_auth_deliver,
+}
+
+
+#: The settings of each role that no play of the collection feeds from the site plan: an
+#: operator sets them in an overlay (host or group vars). The site plan checks the ones a host
+#: sets with these functions (each role's defaults for the others), once per run before the
+#: first change; the role's own checks run the same functions. ``{role: (variables, check)}``.
+SETTINGS = {
+    'haproxy_glance': (
+        ('haproxy_glance_check_path', 'haproxy_glance_check_inter', 'haproxy_glance_check_rise',
+         'haproxy_glance_check_fall', 'haproxy_glance_observe_error_limit', 'haproxy_glance_stats_socket',
+         'haproxy_glance_tls_cert', 'haproxy_glance_backend_tls', 'haproxy_glance_backend_tls_verify',
+         'haproxy_glance_backend_tls_ca_file') + tuple('haproxy_glance_timeout_' + name for name in HAPROXY_TIMEOUTS),
+        haproxy_glance_settings),
+    'glance_vip': (('glance_vip_prefix',), glance_vip_settings),
+    'ceph_client_auth': (
+        ('ceph_client_auth_timeout', 'ceph_client_auth_deliver_dir', 'ceph_client_auth_deliver_keyring_mode'),
+        lambda v: ceph_client_auth_settings(v) + ceph_client_auth_deliver_settings(v)),
 }
 
 

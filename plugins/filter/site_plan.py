@@ -10,6 +10,7 @@ import os
 import yaml
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.edgestack.glance_ceph.plugins.filter.role_problems import SETTINGS as ROLE_SETTINGS
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _site_plan
 
 
@@ -40,10 +41,12 @@ def role_options(roles_dir=ROLES_DIR):
 
 def site_plan(hostvars, groups, conf_dir=_site_plan.CONF_DIR):
     """``{plan, problems}`` of the inventory (``hostvars`` and ``groups``); the role variables its
-    hosts set are checked against the collection's role argument specs."""
+    hosts set are checked against the collection's role argument specs, and the role settings
+    they set against the roles' own checks (role_problems)."""
     if not hasattr(hostvars, '__getitem__') or not hasattr(groups, 'get'):
         raise AnsibleFilterError('site_plan takes hostvars and groups: hostvars | edgestack.glance_ceph.site_plan(groups)')
-    return _site_plan.build(hostvars, groups, conf_dir=conf_dir, role_options=role_options())
+    return _site_plan.build(hostvars, groups, conf_dir=conf_dir, role_options=role_options(),
+                            role_settings=ROLE_SETTINGS)
 
 
 def site_plan_hosts(groups):

@@ -54,8 +54,11 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rule
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _store_options
 
 ROLE_GROUPS = ('ceph_admin', 'glance_api', 'glance_haproxy')
-# The HAProxy hosts a site's VIP moves between: VRRP priorities 200, 190, ... 10.
-MAX_VRRP_HOSTS = 20
+# The HAProxy hosts a site's VIP moves between, by name: VRRP priorities 200, 190, ... 10 (the
+# first host wins the first election).
+VRRP_FIRST_PRIORITY = 200
+VRRP_PRIORITY_STEP = 10
+MAX_VRRP_HOSTS = VRRP_FIRST_PRIORITY // VRRP_PRIORITY_STEP
 DEFAULT_POOLS = [{'name': 'images', 'application': 'rbd', 'rbd_init': True}]
 DEFAULT_PORT = 9292
 CONF_DIR = '/etc/ceph'
@@ -193,11 +196,8 @@ def _read_hosts(hostvars, groups, problems, role_names=()):
                              site=name, host=host)
                 values[var] = None if var in ('edgestack_glance_bind_address', 'ansible_host') else _UNSET
         host_values[host] = values
-        present = {}
-        for var in role_names:
-            value = _get(host_vars, var)
-            if value is not _UNSET:
-                present[var] = value
+        # Membership first: a host sets few of the roles' variables, if any.
+        present = dict((var, _get(host_vars, var)) for var in role_names if var in host_vars)
         if present:
             role_values[host] = present
     return sites, host_site, host_values, role_values
@@ -212,13 +212,16 @@ def _spec_for_given_values(option):
 _VALIDATORS = {}
 
 
-def _check_role_values(role_values, host_site, role_options, problems):
-    """Every role variable a host sets, against its role's argument spec, one variable at a time."""
+def _check_role_values(role_values, host_site, role_options, problems, role_settings=None):
+    """Every role variable a host sets, against its role's argument spec, one variable at a time;
+    then the role settings it sets (``role_settings``, ``{role: (variables, check)}``), with the
+    role's defaults for the others."""
     owner = {}
     for role in sorted(role_options):
         for var in role_options[role]:
             owner.setdefault(var, role)
     for host in sorted(role_values):
+        rejected = set()
         for var in sorted(role_values[host]):
             value = role_values[host][var]
             role = owner[var]
@@ -227,6 +230,7 @@ def _check_role_values(role_values, host_site, role_options, problems):
             if isinstance(value, Unreadable):
                 # A template that only the play can resolve (one naming a role default, say): the
                 # role checks it when it runs.
+                rejected.add(var)
                 continue
             spec = {var: _spec_for_given_values(role_options[role][var])}
             key = repr(spec)
@@ -237,6 +241,26 @@ def _check_role_values(role_values, host_site, role_options, problems):
             if result.error_messages:
                 # One problem per variable: a value can fail a list's and its elements' checks both.
                 problems.add(var, '; '.join(result.error_messages), fix, site=host_site.get(host), host=host)
+                rejected.add(var)
+        _check_role_settings(host, role_values[host], rejected, host_site, role_options, role_settings or {},
+                             problems)
+
+
+def _check_role_settings(host, given, rejected, host_site, role_options, role_settings, problems):
+    """The checks of each role's settings that ``given`` (a host's role variables) sets, when its
+    argument spec accepted every one of them: a problem per message, on its first variable."""
+    for role in sorted(role_settings):
+        names, check = role_settings[role]
+        set_here = [var for var in names if var in given]
+        if not set_here or rejected.intersection(set_here):
+            continue
+        options = role_options.get(role) or {}
+        values = dict((var, given[var] if var in given else (options.get(var) or {}).get('default'))
+                      for var in names)
+        for message in check(_rules.plain_copy(values)):
+            var, _sep, what = message.partition(': ')
+            problems.add(var, what, 'see ansible-doc -t role edgestack.glance_ceph.%s, or remove the variable for '
+                         "the role's default" % role, site=host_site.get(host), host=host)
 
 
 def _site_values(name, site, host_values, problems):
@@ -572,17 +596,19 @@ def _check_site(name, values, first, problems):
 # --------------------------------------------------------------------------
 # The plan
 # --------------------------------------------------------------------------
-def build(hostvars, groups, conf_dir=CONF_DIR, role_options=None):
+def build(hostvars, groups, conf_dir=CONF_DIR, role_options=None, role_settings=None):
     """``{plan, problems}`` of an inventory; see the module's docstring.
 
     ``role_options`` maps a role to its options (``{role: {variable: spec}}``, every entry point's
-    options merged): the role variables a host sets are checked against them."""
+    options merged): the role variables a host sets are checked against them, and against the
+    checks of ``role_settings`` (``{role: (variables, check)}``, a check returning messages that
+    start with the variable's name)."""
     problems = Problems()
     groups = groups or {}
     role_options = role_options or {}
     role_names = sorted(set(var for options in role_options.values() for var in options))
     sites_read, host_site, host_values, role_values = _read_hosts(hostvars, groups, problems, role_names)
-    _check_role_values(role_values, host_site, role_options, problems)
+    _check_role_values(role_values, host_site, role_options, problems, role_settings)
 
     # A host in one site only: every host of a site group must name that site.
     for name in sites_read:
@@ -656,6 +682,14 @@ def build(hostvars, groups, conf_dir=CONF_DIR, role_options=None):
                                  'their IP addresses, got %r' % (_rules.plain_copy(address),),
                                  "set the host's ansible_host to its IP address on the site's network",
                                  site=name, host=host)
+        vrrp = {}
+        if len(entry['glance_haproxy']) > 1:
+            lbs = sorted(entry['glance_haproxy'])
+            for index, host in enumerate(lbs):
+                vrrp[host] = {
+                    'priority': max(VRRP_FIRST_PRIORITY - VRRP_PRIORITY_STEP * index, 1),
+                    'peers': [_rules.plain_copy(host_values[peer]['ansible_host']) for peer in lbs if peer != host],
+                }
         _values_for_stores = values['edgestack_glance_stores']
         entry['_explicit_stores'] = [] if _values_for_stores is None else _values_for_stores
         site[name] = entry
@@ -671,6 +705,9 @@ def build(hostvars, groups, conf_dir=CONF_DIR, role_options=None):
                 'acts_for': name if host == entry['ceph_admin'] else None,
                 'local_clusters': [name] if host in members['ceph_admin'] else [],
                 'stats_address': stats_addresses.get(host),
+                # Where the site's VIP moves between its HAProxy hosts: this host's VRRP priority
+                # and its peers' addresses; None otherwise.
+                'vrrp': vrrp.get(host),
             }
 
     # Across sites: one central, unique monitors, VIPs and host addresses.
@@ -767,6 +804,8 @@ def build(hostvars, groups, conf_dir=CONF_DIR, role_options=None):
         'sites': all_names + sorted(n for n in site if n not in all_names),
         'site': site,
         'host': host_plan,
+        # The HAProxy hosts that move their site's VIP between them (keepalived).
+        'vrrp_hosts': sorted(host for host, hplan in host_plan.items() if hplan['vrrp']),
     }
     return {'plan': plan, 'problems': problems.items}
 

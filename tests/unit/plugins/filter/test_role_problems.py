@@ -104,7 +104,7 @@ def test_the_shipped_defaults_with_plan_inputs_pass():
      ["haproxy_glance_backends entry a"]),
     # Every problem at once, not the first one only.
     ({"haproxy_glance_frontend_port": 0, "haproxy_glance_config_mode": "x", "haproxy_glance_check_path": "x"},
-     ["haproxy_glance_frontend_port", "haproxy_glance_check_path", "haproxy_glance_config_mode"]),
+     ["haproxy_glance_frontend_port", "haproxy_glance_config_mode", "haproxy_glance_check_path"]),
 ])
 def test_haproxy_glance_names_each_variable(over, names):
     problems = haproxy(**over)

@@ -63,14 +63,19 @@ def test_the_filter_checks_role_variables_against_every_roles_argument_spec():
     from ansible_collections.edgestack.glance_ceph.plugins.filter.site_plan import ROLES_DIR, role_options
     import os
     options = role_options()
-    assert sorted(options) == sorted(r for r in os.listdir(ROLES_DIR)
-                                     if os.path.isfile(os.path.join(ROLES_DIR, r, "meta", "argument_specs.yml")))
+    assert sorted(options) == ["ceph_client_auth", "ceph_pool_setup", "glance_multistore", "glance_rbd_backend",
+                               "glance_vip", "haproxy_glance"]
+    assert sorted(options) == sorted(os.listdir(ROLES_DIR))
     # Options of entry points other than main are there too.
     assert "ceph_client_auth_deliver_dir" in options["ceph_client_auth"]
     assert "ceph_pool_setup_timeout" in options["ceph_pool_setup"]
     hostvars, groups = inventory()
     hostvars["e0"]["ceph_pool_setup_timeout"] = "soon"
     assert [p["variable"] for p in site_plan(hostvars, groups)["problems"]] == ["ceph_pool_setup_timeout"]
+    # And the role settings it sets, against the role's own checks.
+    hostvars["c-lb"]["haproxy_glance_check_path"] = "healthcheck"
+    assert sorted(p["variable"] for p in site_plan(hostvars, groups)["problems"]) == [
+        "ceph_pool_setup_timeout", "haproxy_glance_check_path"]
 
 
 def test_wrong_inputs_are_refused():

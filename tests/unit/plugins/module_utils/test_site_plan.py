@@ -17,6 +17,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
+from ansible_collections.edgestack.glance_ceph.plugins.filter.role_problems import SETTINGS as ROLE_SETTINGS
 from ansible_collections.edgestack.glance_ceph.plugins.filter.site_plan import role_options
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _site_plan
 
@@ -238,6 +239,52 @@ def test_a_vip_that_moves_needs_the_haproxy_hosts_ip_addresses_and_at_most_20_ho
     hostvars, groups = generated(1)
     hostvars["dcn0-hci"]["ansible_host"] = "dcn0-hci.example.com"
     assert not [m for m in messages(_site_plan.build(hostvars, groups)) if m.startswith("ansible_host")]
+
+
+def test_role_settings_a_host_sets_get_the_roles_own_checks_before_anything_changes():
+    """Formats and ranges that an argument spec cannot express: the plan checks them, so that the
+    site plays' roles need not (their planned entry points skip the roles' input checks)."""
+    hostvars, groups = generated(1)
+    hostvars["central-lb"]["haproxy_glance_check_inter"] = 50
+    hostvars["central-lb"]["haproxy_glance_timeout_client"] = "ten minutes"
+    hostvars["dcn0-hci"]["ceph_client_auth_deliver_keyring_mode"] = "0644"
+    hostvars["dcn0-hci"]["glance_vip_prefix"] = 129
+    # A value the argument spec refuses gets that one problem, not the setting's check too.
+    hostvars["central-ceph"]["ceph_client_auth_timeout"] = "never"
+    # Valid settings pass, checked with the role's defaults for the others.
+    hostvars["central-glance0"]["ceph_client_auth_deliver_dir"] = "/srv/ceph"
+    hostvars["central-glance1"]["haproxy_glance_backend_tls"] = True
+    found = messages(_site_plan.build(hostvars, groups, role_options=ROLE_OPTIONS, role_settings=ROLE_SETTINGS))
+    starts = sorted(m.split(": ", 1)[0] for m in found)
+    assert starts == [
+        "ceph_client_auth_deliver_keyring_mode (site dcn0, host dcn0-hci)",
+        "ceph_client_auth_timeout (site central, host central-ceph)",
+        "glance_vip_prefix (site dcn0, host dcn0-hci)",
+        "haproxy_glance_check_inter, _rise, _fall, haproxy_glance_observe_error_limit (site central, host central-lb)",
+        "haproxy_glance_timeout_* (site central, host central-lb)",
+    ], found
+    timeout = next(m for m in found if m.startswith("haproxy_glance_timeout_*"))
+    assert "'client': 'ten minutes'" in timeout and "ansible-doc -t role edgestack.glance_ceph.haproxy_glance" in timeout
+    assert "got 0644" in next(m for m in found if m.startswith("ceph_client_auth_deliver_keyring_mode"))
+    # Without the checks (a caller that passes none), only the argument specs apply.
+    assert len(messages(_site_plan.build(hostvars, groups, role_options=ROLE_OPTIONS))) == 1
+
+
+def test_the_vip_moves_by_priority_from_the_first_haproxy_host_by_name():
+    hostvars, groups = generated(1)
+    for name, address in (("central-lb2", "10.0.0.14"), ("central-lb0", "10.0.0.15")):
+        hostvars[name] = dict(hostvars["central-lb"], ansible_host=address)
+        groups["all"].append(name)
+        groups["central"].append(name)
+        groups["glance_haproxy"].append(name)
+    plan = _site_plan.build(hostvars, groups)["plan"]
+    assert plan["vrrp_hosts"] == ["central-lb", "central-lb0", "central-lb2"]
+    assert plan["host"]["central-lb"]["vrrp"] == {"priority": 200, "peers": ["10.0.0.15", "10.0.0.14"]}
+    assert plan["host"]["central-lb0"]["vrrp"] == {"priority": 190, "peers": ["10.0.0.13", "10.0.0.14"]}
+    assert plan["host"]["central-lb2"]["vrrp"] == {"priority": 180, "peers": ["10.0.0.13", "10.0.0.15"]}
+    # A site with one HAProxy host has no VRRP.
+    assert plan["host"]["dcn0-hci"]["vrrp"] is None
+    assert _site_plan.MAX_VRRP_HOSTS * _site_plan.VRRP_PRIORITY_STEP == _site_plan.VRRP_FIRST_PRIORITY
 
 
 def test_generated_inventories_grow_linearly():
