@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import grp
+import hashlib
 import os
 import pwd
 import re
@@ -25,6 +26,8 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rule
 
 #: First line of every file the collection writes into a Ceph client directory.
 MANAGED_PREFIX = '# Managed by edgestack.glance_ceph'
+# The owner and group of every conf and of the client directory.
+ROOT = 0
 
 ENTITY_RE = _rules.ENTITY_RE
 CLUSTER_RE = _rules.NAME_RE
@@ -143,11 +146,24 @@ def plan_file(desired, current):
     if not current['managed'] and not desired['force']:
         raise FileError('%s exists and was not written by edgestack.glance_ceph (no "%s" header): refusing '
                         'to replace it; move it away or set force: true' % (desired['path'], MANAGED_PREFIX))
-    if current['content'] != desired['content']:
+    if not same_content(current, desired['content']):
         return ['write']
     if (current['uid'], current['gid'], current['mode']) != (desired['uid'], desired['gid'], desired['mode']):
         return ['attributes']
     return []
+
+
+def text_digest(text):
+    """The SHA-256 of a file's text, as ``sha256sum`` prints it."""
+    return hashlib.sha256(text.encode('utf-8')).hexdigest()
+
+
+def same_content(current, content):
+    """Whether a file's ``current`` state (its text, or only its digest when a lookup read it)
+    holds ``content``."""
+    if 'sha256' in current:
+        return current['sha256'] == text_digest(content)
+    return current['content'] == content
 
 
 def cluster_file_names(names, listing):
@@ -227,6 +243,59 @@ def _add(actions, problems, spec, current, cluster, entry, kind, problem_kind):
     if todo:
         actions.append({'path': spec['path'], 'file': entry, 'cluster': cluster, 'kind': kind, 'action': todo[0],
                         'content': spec['content'], 'uid': spec['uid'], 'gid': spec['gid'], 'mode': spec['mode']})
+
+
+def desired_state(params, ids=None):
+    """The desired state from ceph_client_files' options (no key in any error).
+
+    ``ids`` maps the keyring's owner and group names to their ids on the host, when the caller
+    read them there (the role's lookup, on the controller); else they are resolved here."""
+    if ids is None:
+        ids = {'owner': user_id(params['keyring_owner']), 'group': group_id(params['keyring_group'])}
+    directory = params['dir']
+    if not directory or not os.path.isabs(directory) or (directory.endswith('/') and directory != '/'):
+        raise FileError('dir must be an absolute directory path without a trailing slash, got %r'
+                        % (directory,))
+    names = [c['name'] for c in params['clusters']]
+    for name in names + params['absent'] + params['local']:
+        if not CLUSTER_RE.match(name or ''):
+            raise FileError('cluster name %r is invalid: a lowercase letter, then lowercase letters, '
+                            'digits, "_" or "-"' % (name,))
+    if len(set(names)) != len(names):
+        twice = sorted(n for n in set(names) if names.count(n) > 1)
+        raise FileError('clusters lists a name twice: %s' % ', '.join(twice))
+    for option, bad in (('local', sorted(set(params['local']) - set(names))),
+                        ('absent', sorted(set(params['absent']) & set(names)))):
+        if bad:
+            raise FileError('%s lists %s, which %s in clusters' % (
+                option, ', '.join(bad), 'are not' if option == 'local' else 'are also'))
+    option_problems = client_option_problems(params['client_options'])
+    if option_problems:
+        raise FileError('client_options: %s' % '; '.join(option_problems))
+    clusters = []
+    for cluster in params['clusters']:
+        if not cluster['mon_host'] or any(c.isspace() for c in cluster['mon_host']):
+            raise FileError('mon_host of cluster %s is empty or has spaces' % cluster['name'])
+        clients = []
+        for client in cluster['clients'] or []:
+            if not ENTITY_RE.match(client['name'] or '') or not client['name'].startswith('client.'):
+                raise FileError('client %r of cluster %s is not client.<id>' % (client['name'], cluster['name']))
+            key = client.get('key')
+            if key is not None:
+                key = checked_key(key, '%s on cluster %s' % (client['name'], cluster['name']))
+            clients.append({'name': client['name'], 'key': key})
+        clusters.append({'name': cluster['name'], 'fsid': cluster['fsid'], 'mon_host': cluster['mon_host'],
+                         'clients': clients})
+    return {
+        'dir': directory.rstrip('/') or '/',
+        'clusters': clusters,
+        'local': list(params['local']),
+        'absent': list(params['absent']),
+        'adopt': params['adopt'],
+        'client_options': dict(params['client_options'] or {}),
+        'conf': {'uid': ROOT, 'gid': ROOT, 'mode': parse_mode(params['conf_mode'], secret=False)},
+        'keyring': {'uid': ids['owner'], 'gid': ids['group'], 'mode': parse_mode(params['keyring_mode'])},
+    }
 
 
 def describe(content, entity, owner, group, mode):
@@ -338,3 +407,96 @@ def write_atomically(path, content, uid, gid, mode, validate=None):
 def set_attributes(path, uid, gid, mode):
     os.chown(path, uid, gid, follow_symlinks=False)
     os.chmod(path, mode)
+
+
+# ---------------------------------------------------------------------------
+# The role's lookup: what ceph_client_files would find on a host, read by one shell
+# command (ansible.builtin.raw: no module packed, no Ansible code loaded on the host),
+# so that a host whose files are as wanted needs no module run. Positional parameters:
+# DIR OWNER GROUP PREFIX, the count and names of the clusters whose files it reads, the
+# count and names of the local clusters; then, when the preflight runs in the same
+# command, "preflight" and the check's own (module_utils/_preflight.shell_check). It
+# prints a digest only of the files the collection wrote (their first line is its
+# header), never a file's text.
+# ---------------------------------------------------------------------------
+LOOKUP_SCRIPT = (
+    'd=$1 owner=$2 group=$3 prefix=$4; shift 4; '
+    'names=""; n=$1; shift; while [ "$n" -gt 0 ]; do names="$names $1"; shift; n=$((n - 1)); done; '
+    'locals=""; n=$1; shift; while [ "$n" -gt 0 ]; do locals="$locals $1"; shift; n=$((n - 1)); done; '
+    'echo "ids $(id -u "$owner" 2>/dev/null || echo -) $(getent group "$group" | cut -d: -f3 | grep . || echo -)"; '
+    'if [ -L "$d" ]; then echo "dir link"; elif [ -d "$d" ]; then echo "dir $(stat -c \'%u %g %a\' "$d")"; '
+    'elif [ -e "$d" ]; then echo "dir other"; else echo "dir absent"; fi; '
+    'for c in $names; do for f in "$d/$c.conf" "$d/$c".*.keyring; do '
+    '[ -e "$f" ] || [ -L "$f" ] || continue; b=${f##*/}; '
+    'if [ -L "$f" ]; then echo "file $b link"; elif [ ! -f "$f" ]; then echo "file $b other"; '
+    'else case "$(head -n 1 "$f")" in "$prefix"*) sum=$(sha256sum < "$f" | cut -c1-64);; *) sum=-;; esac; '
+    'echo "file $b $sum $(stat -c \'%u %g %a\' "$f")"; fi; done; done; '
+    'for c in $locals; do fsid=$(ceph-conf -c "$d/$c.conf" --lookup fsid 2>/dev/null) '
+    '&& echo "local $c $fsid" || echo "local $c -"; done'
+)
+
+
+def lookup_names(params):
+    """The clusters whose files ceph_client_files reads: the delivered ones, then the absent ones."""
+    names = [c['name'] for c in params['clusters']]
+    return names + [n for n in params['absent'] if n not in names]
+
+
+def parse_lookup(output):
+    """What LOOKUP_SCRIPT printed: {ids: {owner, group} (None when unknown), dir: None (absent),
+    'link', 'other' or (uid, gid, mode), files: {name: None (a link or not a file) or
+    {sha256 (None when the collection did not write it), managed, uid, gid, mode}}, local:
+    {cluster: fsid or None}, odd: whether a line was not the lookup's}, and the lines from
+    the line "preflight" on (the preflight's, when it ran in the same command)."""
+    found = {'ids': {'owner': None, 'group': None}, 'dir': None, 'files': {}, 'local': {}, 'odd': False}
+    lines = output.splitlines()
+    for number, line in enumerate(lines):
+        words = line.split()
+        kind = words[0] if words else ''
+        if kind == 'preflight':
+            return found, lines[number:]
+        if kind == 'ids' and len(words) == 3:
+            found['ids'] = dict((k, int(v) if v.isdigit() else None) for k, v in zip(('owner', 'group'), words[1:]))
+        elif kind == 'dir' and len(words) == 2:
+            found['dir'] = None if words[1] == 'absent' else words[1]
+        elif kind == 'dir' and len(words) == 4 and all(w.isdigit() for w in words[1:]):
+            found['dir'] = (int(words[1]), int(words[2]), int(words[3], 8))
+        elif kind == 'file' and len(words) == 3:
+            found['files'][words[1]] = None
+        elif kind == 'file' and len(words) == 6 and all(w.isdigit() for w in words[3:]):
+            found['files'][words[1]] = {
+                'sha256': None if words[2] == '-' else words[2], 'managed': words[2] != '-',
+                'uid': int(words[3]), 'gid': int(words[4]), 'mode': int(words[5], 8)}
+        elif kind == 'local' and len(words) == 3:
+            found['local'][words[1]] = None if words[2] == '-' else words[2]
+        else:
+            # A file name with spaces, an error of a command: the module reads it all itself.
+            found['odd'] = True
+    return found, []
+
+
+def lookup_differs(params, found):
+    """Whether ceph_client_files has anything to do, or anything to refuse, on the host whose
+    lookup ``found`` (parse_lookup), with the module's options ``params``: when it does, the
+    caller runs the module, which reads everything again and decides (and reports) itself."""
+    ids = found['ids']
+    if found['odd'] or ids['owner'] is None or ids['group'] is None:
+        return True
+    try:
+        desired = desired_state(params, ids=ids)
+    except FileError:
+        return True
+    if found['dir'] != (ROOT, ROOT, 0o755):
+        return True
+    local_confs = set(_rules.ceph_conf_path('', n) for n in desired['local'])
+    current = {}
+    for entry in cluster_file_names(lookup_names(desired), found['files']):
+        if entry in local_confs:
+            continue
+        state = found['files'][entry]
+        if state is None:
+            return True
+        current[entry] = state
+    local_fsids = dict((name, (found['local'].get(name), 'ceph-conf cannot read it')) for name in desired['local'])
+    actions, problems = plan_directory(desired, current, local_fsids)
+    return bool(actions or problems)

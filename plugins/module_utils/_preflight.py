@@ -245,6 +245,18 @@ def parse_lines(clusters, stdout):
     return results
 
 
+def no_user_message(user):
+    return 'no local user %s: the service user must exist before its files are checked' % user
+
+
+def needs_root_message(user):
+    return 'checking as user %s needs root (become: true)' % user
+
+
+def no_python_message(python):
+    return '%s is not an executable Python (the one with python3-rados that the service uses)' % python
+
+
 def service_identity(user):
     """The passwd entry and groups of ``user``, whom this process must be able to act as.
 
@@ -254,16 +266,35 @@ def service_identity(user):
     try:
         entry = pwd.getpwnam(user)
     except KeyError:
-        raise NoSuchUser('no local user %s: the service user must exist before its files are checked' % user)
+        raise NoSuchUser(no_user_message(user))
     if os.geteuid() not in (0, entry.pw_uid):
-        raise RunError('checking as user %s needs root (become: true)' % user)
+        raise RunError(needs_root_message(user))
     return entry, os.getgrouplist(user, entry.pw_gid)
 
 
-def _no_answer(clusters, reason):
+def no_answer(clusters, reason):
     """The same failure for every cluster: the check could not run, or did not end."""
     return [{'cluster': c['name'], 'ok': False, 'message': 'cluster %s: no answer: %s' % (c['name'], reason)}
             for c in clusters]
+
+
+# The check's environment: nothing of the caller's but these (and HOME, the user's).
+CHILD_ENV = (('PATH', '/usr/sbin:/usr/bin:/sbin:/bin'), ('LANG', 'C.UTF-8'))
+
+
+def time_limit(timeout):
+    """Seconds the whole check may take: every cluster waits at most ``timeout`` per step."""
+    return int(timeout) * 3 + 20
+
+
+def results_from_output(clusters, stdout, stderr, timed_out=False, returncode=0, limit=None):
+    """One result per cluster from the script's output; a cluster without a line of its own
+    gets the last line of the errors (or of the output) as the reason."""
+    if timed_out:
+        return no_answer(clusters, 'the check took more than %ss' % limit)
+    detail = (stderr or stdout or 'exit code %d' % returncode).strip().splitlines()
+    silent = dict((r['cluster'], r) for r in no_answer(clusters, detail[-1] if detail else ''))
+    return [r if r['message'] else silent[r['cluster']] for r in parse_lines(clusters, stdout)]
 
 
 def check_as(user, python, timeout, clusters, directory):
@@ -276,23 +307,70 @@ def check_as(user, python, timeout, clusters, directory):
         return []
     entry, groups = service_identity(user)
     if not os.path.isfile(python) or not os.access(python, os.X_OK):
-        raise RunError('%s is not an executable Python (the one with python3-rados that the service uses)' % python)
+        raise RunError(no_python_message(python))
     same_user = os.geteuid() == entry.pw_uid
     source = inspect.getsource(sys.modules[__name__])
     argv = [python, '-', str(int(timeout))] + script_args(clusters, directory)
-    env = {'PATH': '/usr/sbin:/usr/bin:/sbin:/bin', 'HOME': entry.pw_dir or '/', 'LANG': 'C.UTF-8',
-           'USER': user, 'LOGNAME': user}
+    env = dict(CHILD_ENV, HOME=entry.pw_dir or '/', USER=user, LOGNAME=user)
     identity = {} if same_user else {'user': entry.pw_uid, 'group': entry.pw_gid, 'extra_groups': groups}
-    limit = int(timeout) * 3 + 20
+    limit = time_limit(timeout)
     try:
         # The clusters are checked in parallel: the slowest one sets the time.
         proc = subprocess.run(argv, input=source, capture_output=True, text=True, env=env, cwd='/',
                               timeout=limit, check=False, **identity)
     except subprocess.TimeoutExpired:
-        return _no_answer(clusters, 'the check took more than %ss' % limit)
-    detail = (proc.stderr or proc.stdout or 'exit code %d' % proc.returncode).strip().splitlines()
-    silent = dict((r['cluster'], r) for r in _no_answer(clusters, detail[-1] if detail else ''))
-    return [r if r['message'] else silent[r['cluster']] for r in parse_lines(clusters, proc.stdout)]
+        return results_from_output(clusters, '', '', timed_out=True, limit=limit)
+    return results_from_output(clusters, proc.stdout, proc.stderr, returncode=proc.returncode)
+
+
+# The same check from a shell, for a caller without a module (the ceph_client_auth role's
+# lookup, run with ansible.builtin.raw): positional parameters USER PYTHON TIMEOUT LIMIT
+# SOURCE, then the script's arguments. It prints "error REASON" when the check cannot run,
+# "timeout LIMIT" when it did not end, else "rc CODE" and the script's output (its errors
+# after it).
+SHELL_CHECK = (
+    'user=$1 py=$2 secs=$3 limit=$4 src=$5; shift 5; '
+    'home=$(getent passwd "$user" | cut -d: -f6); '
+    'if [ -z "$home" ] && ! getent passwd "$user" >/dev/null; then echo "error $NO_USER"; '
+    'elif [ "$(id -u)" != 0 ] && [ "$(id -u)" != "$(id -u "$user")" ]; then echo "error $NEEDS_ROOT"; '
+    'elif [ ! -f "$py" ] || [ ! -x "$py" ]; then echo "error $NO_PYTHON"; '
+    'else '
+    'if [ "$(id -u)" = "$(id -u "$user")" ]; then as=""; '
+    'else as="setpriv --reuid=$(id -u "$user") --regid=$(id -g "$user") --init-groups"; fi; '
+    'out=$(cd / && timeout "$limit" $as env -i %(env)s HOME="${home:-/}" USER="$user" LOGNAME="$user" '
+    '"$py" -c "$src" "$secs" "$@" 2>&1); '
+    'rc=$?; if [ "$rc" = 124 ]; then echo "timeout $limit"; else echo "rc $rc"; printf "%%s\n" "$out"; fi; '
+    'fi'
+)
+
+
+def shell_check(user, python, timeout, clusters, directory):
+    """``(script, arguments)``: the shell text of the check and its positional parameters (the
+    check's own source among them); the caller runs ``sh -c SCRIPT sh ARGUMENTS...`` as root."""
+    env = ' '.join('%s=%s' % pair for pair in CHILD_ENV)
+    script = ('NO_USER=%s NEEDS_ROOT=%s NO_PYTHON=%s; ' % tuple(
+        _sh_quote(m) for m in (no_user_message(user), needs_root_message(user), no_python_message(python)))
+        + SHELL_CHECK % {'env': env})
+    source = inspect.getsource(sys.modules[__name__])
+    return script, [user, python, str(int(timeout)), str(time_limit(timeout)), source] + script_args(
+        clusters, directory)
+
+
+def shell_results(clusters, output):
+    """One result per cluster (``clusters``: their names) from what SHELL_CHECK printed."""
+    clusters = [{'name': name} for name in clusters]
+    lines = output.splitlines()
+    first = lines[0].strip() if lines else ''
+    if first.startswith('error '):
+        return no_answer(clusters, first[len('error '):])
+    if first.startswith('timeout '):
+        return results_from_output(clusters, '', '', timed_out=True, limit=first[len('timeout '):])
+    code = first[len('rc '):] if first.startswith('rc ') else ''
+    return results_from_output(clusters, '\n'.join(lines[1:]), '', returncode=int(code) if code.isdigit() else 1)
+
+
+def _sh_quote(text):
+    return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
 def argument_spec():
@@ -315,7 +393,7 @@ def check_or_report(user, python, timeout, clusters, directory):
     try:
         return check_as(user, python, timeout, clusters, directory)
     except RunError as exc:
-        return _no_answer(clusters, exc)
+        return no_answer(clusters, exc)
 
 
 if __name__ == '__main__':

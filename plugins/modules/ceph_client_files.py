@@ -274,56 +274,7 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _life
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _preflight
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
-ROOT = 0
-
-
-def _validate(params):
-    """The desired state from the options (no key in any error)."""
-    directory = params['dir']
-    if not directory or not os.path.isabs(directory) or (directory.endswith('/') and directory != '/'):
-        raise _files.FileError('dir must be an absolute directory path without a trailing slash, got %r'
-                               % (directory,))
-    names = [c['name'] for c in params['clusters']]
-    for name in names + params['absent'] + params['local']:
-        if not _files.CLUSTER_RE.match(name or ''):
-            raise _files.FileError('cluster name %r is invalid: a lowercase letter, then lowercase letters, '
-                                   'digits, "_" or "-"' % (name,))
-    if len(set(names)) != len(names):
-        twice = sorted(n for n in set(names) if names.count(n) > 1)
-        raise _files.FileError('clusters lists a name twice: %s' % ', '.join(twice))
-    for option, bad in (('local', sorted(set(params['local']) - set(names))),
-                        ('absent', sorted(set(params['absent']) & set(names)))):
-        if bad:
-            raise _files.FileError('%s lists %s, which %s in clusters' % (
-                option, ', '.join(bad), 'are not' if option == 'local' else 'are also'))
-    option_problems = _files.client_option_problems(params['client_options'])
-    if option_problems:
-        raise _files.FileError('client_options: %s' % '; '.join(option_problems))
-    clusters = []
-    for cluster in params['clusters']:
-        if not cluster['mon_host'] or any(c.isspace() for c in cluster['mon_host']):
-            raise _files.FileError('mon_host of cluster %s is empty or has spaces' % cluster['name'])
-        clients = []
-        for client in cluster['clients'] or []:
-            if not _files.ENTITY_RE.match(client['name'] or '') or not client['name'].startswith('client.'):
-                raise _files.FileError('client %r of cluster %s is not client.<id>' % (client['name'], cluster['name']))
-            key = client.get('key')
-            if key is not None:
-                key = _files.checked_key(key, '%s on cluster %s' % (client['name'], cluster['name']))
-            clients.append({'name': client['name'], 'key': key})
-        clusters.append({'name': cluster['name'], 'fsid': cluster['fsid'], 'mon_host': cluster['mon_host'],
-                         'clients': clients})
-    return {
-        'dir': directory.rstrip('/') or '/',
-        'clusters': clusters,
-        'local': list(params['local']),
-        'absent': list(params['absent']),
-        'adopt': params['adopt'],
-        'client_options': dict(params['client_options'] or {}),
-        'conf': {'uid': ROOT, 'gid': ROOT, 'mode': _files.parse_mode(params['conf_mode'], secret=False)},
-        'keyring': {'uid': _files.user_id(params['keyring_owner']), 'gid': _files.group_id(params['keyring_group']),
-                    'mode': _files.parse_mode(params['keyring_mode'])},
-    }
+ROOT = _files.ROOT
 
 
 def _read_local_fsid(module, ceph_conf, path):
@@ -376,7 +327,7 @@ class ClientFilesModule(_lifecycle.Lifecycle):
 
     def read(self):
         module = self.module
-        desired = self.desired = _validate(self.params)
+        desired = self.desired = _files.desired_state(self.params)
         self.hide(*[client['key'] for cluster in desired['clusters'] for client in cluster['clients']])
         directory = desired['dir']
         try:

@@ -230,13 +230,18 @@ def test_pools_clients_and_files_converge_and_stay(lab, converged):
     reports = second.task_results(ROLE + "Stop on the files in the way, or on the clusters the service user cannot use, as glance")
     assert sorted(reports) == glance_hosts(lab)
     assert not any(r.get("failed") for r in reports.values())
+    # Files as wanted: the lookup found nothing for the files module to do, on any host...
     delivered = second.task_results(
         ROLE + "Write the conf and keyring files of the delivered clusters, remove stale ones, check them as user glance")
+    assert sorted(delivered) == glance_hosts(lab)
+    assert all(r.get("skipped") for r in delivered.values()), delivered
+    looked_up = second.task_results(
+        ROLE + "Look up the conf and keyring files of the delivered clusters and check them as user glance")
     for host in glance_hosts(lab):
-        # The files module checked all of the host's clusters, in the same call, as user glance.
-        checked = delivered[host]["preflight"]
-        assert sorted(r["cluster"] for r in checked if r["ok"]) == clusters_for(lab, host), checked
-        assert all(r["message"].startswith(f"cluster {r['cluster']}: ok: glance lists pool ") for r in checked)
+        # ... and checked all of the host's clusters, in the same command, as user glance.
+        lines = [line.strip() for line in looked_up[host]["stdout"].splitlines() if line.startswith("cluster ")]
+        assert sorted(line.split()[1].rstrip(":") for line in lines) == clusters_for(lab, host), lines
+        assert all(": ok: glance lists pool " in line for line in lines), lines
 
 
 def test_check_mode_changes_nothing_and_shows_no_key(lab, converged, run_ceph):

@@ -119,3 +119,36 @@ def _check_as_nobody(directory):
     assert by_name["dcn0"]["message"] == "cluster dcn0: conf: %s/dcn0.conf does not exist" % directory
     assert by_name["dcn1"]["message"].startswith("cluster dcn1: network: ")
     assert not any(KEY in r["message"] for r in results)
+
+
+@needs_root
+@needs_rados
+def test_the_shell_check_finds_what_the_modules_check_finds():
+    """The role's lookup runs the check from a shell (ansible.builtin.raw): same user, same
+    environment, same results as check_as, cluster by cluster."""
+    with tempfile.TemporaryDirectory(prefix="edgestack-preflight-") as top:
+        os.chmod(top, 0o755)
+        directory = pathlib.Path(top)
+        conf = "[global]\nfsid = %s\nmon_host = [v2:127.0.0.1:1,v1:127.0.0.1:2]\n[client]\nkeyring = %s/$cluster.$name.keyring\n"
+        for name, mode in (("central", 0o600), ("dcn1", 0o644)):
+            (directory / ("%s.conf" % name)).write_text(conf % (FSID, directory))
+            os.chmod(directory / ("%s.conf" % name), 0o644)
+            keyring = directory / ("%s.client.glance.keyring" % name)
+            keyring.write_text("[client.glance]\n\tkey = %s\n" % KEY)
+            os.chmod(keyring, mode)
+        clusters = [{"name": n, "user": "glance", "pool": "images", "fsid": FSID} for n in ("central", "dcn0", "dcn1")]
+        expected = _preflight.check_as("nobody", SYSTEM_PYTHON, 1, clusters, top)
+        script, args = _preflight.shell_check("nobody", SYSTEM_PYTHON, 1, clusters, top)
+        assert KEY not in script and not any(KEY in a for a in args)
+        proc = subprocess.run(["sh", "-c", script, "sh"] + args, capture_output=True, text=True, check=False)
+        found = _preflight.shell_results([c["name"] for c in clusters], proc.stdout)
+        # The network failure names the monitors' answer, which may differ in its detail.
+        assert [(r["cluster"], r["ok"], r["message"].split(": ")[:2]) for r in found] == \
+            [(r["cluster"], r["ok"], r["message"].split(": ")[:2]) for r in expected]
+        assert found[0] == expected[0] and found[1] == expected[1]
+        # A check that cannot run names its cause on every cluster, as check_or_report does.
+        for user, python in (("it-no-such-user", SYSTEM_PYTHON), ("nobody", "/nonexistent/python3")):
+            script, args = _preflight.shell_check(user, python, 1, clusters, top)
+            proc = subprocess.run(["sh", "-c", script, "sh"] + args, capture_output=True, text=True, check=False)
+            assert _preflight.shell_results([c["name"] for c in clusters], proc.stdout) == _preflight.check_or_report(
+                user, python, 1, clusters, top)
