@@ -22,7 +22,7 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rule
 
 # The module's options the lookup reads, with the module's defaults.
 DEFAULTS = {'dir': '/etc/ceph', 'clusters': [], 'local': [], 'absent': [], 'adopt': False, 'client_options': {},
-            'conf_mode': '0644', 'keyring_owner': 'root', 'keyring_group': 'glance', 'keyring_mode': '0640'}
+            'conf_mode': '0644', 'keyring_owner': 'root', 'keyring_group': 'root', 'keyring_mode': '0600'}
 # What the module takes of each cluster (a published cluster also has its user and pool).
 CLUSTER_KEYS = ('name', 'fsid', 'mon_host', 'clients')
 
@@ -49,6 +49,10 @@ def ceph_client_files_lookup(options, preflight=None):
     preflight option), the check of its clusters as the service user in the same command."""
     params = _params(options)
     names = _client_files.lookup_names(params)
+    # The names are words of the shell command: only valid cluster names get there.
+    bad = [n for n in names + list(params['local']) if _rules.cluster_name_problem(n)]
+    if bad:
+        raise AnsibleFilterError('ceph_client_files_lookup: invalid cluster names %s' % bad)
     script = _client_files.LOOKUP_SCRIPT
     args = [params['dir'].rstrip('/') or '/', str(params['keyring_owner']), str(params['keyring_group']),
             _client_files.MANAGED_PREFIX, str(len(names))] + names + [str(len(params['local']))] + list(params['local'])

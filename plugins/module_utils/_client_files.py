@@ -428,11 +428,13 @@ LOOKUP_SCRIPT = (
     'elif [ -e "$d" ]; then echo "dir other"; else echo "dir absent"; fi; '
     'for c in $names; do for f in "$d/$c.conf" "$d/$c".*.keyring; do '
     '[ -e "$f" ] || [ -L "$f" ] || continue; b=${f##*/}; '
-    'if [ -L "$f" ]; then echo "file $b link"; elif [ ! -f "$f" ]; then echo "file $b other"; '
+    'if [ -L "$f" ]; then printf "file %s link\\n" "$b"; elif [ ! -f "$f" ]; then printf "file %s other\\n" "$b"; '
     'else case "$(head -n 1 "$f")" in "$prefix"*) sum=$(sha256sum < "$f" | cut -c1-64);; *) sum=-;; esac; '
-    'echo "file $b $sum $(stat -c \'%u %g %a\' "$f")"; fi; done; done; '
+    'printf "file %s %s %s\\n" "$b" "$sum" "$(stat -c \'%u %g %a\' "$f")"; fi; done; done; '
     'for c in $locals; do fsid=$(ceph-conf -c "$d/$c.conf" --lookup fsid 2>/dev/null) '
-    '&& echo "local $c $fsid" || echo "local $c -"; done'
+    '&& echo "local $c $fsid" || echo "local $c -"; done; '
+    # The module needs ceph-conf to check every conf it writes: without it, it fails.
+    'command -v ceph-conf >/dev/null 2>&1 || echo "no ceph-conf"'
 )
 
 

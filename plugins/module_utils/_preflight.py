@@ -331,7 +331,8 @@ def check_as(user, python, timeout, clusters, directory):
 SHELL_CHECK = (
     'user=$1 py=$2 secs=$3 limit=$4 src=$5; shift 5; '
     'home=$(getent passwd "$user" | cut -d: -f6); '
-    'if [ -z "$home" ] && ! getent passwd "$user" >/dev/null; then echo "error $NO_USER"; '
+    # By name only, as the module looks it up (getent also takes a uid).
+    'if expr "x$user" : "x[0-9]*$" >/dev/null || ! getent passwd "$user" >/dev/null; then echo "error $NO_USER"; '
     'elif [ "$(id -u)" != 0 ] && [ "$(id -u)" != "$(id -u "$user")" ]; then echo "error $NEEDS_ROOT"; '
     'elif [ ! -f "$py" ] || [ ! -x "$py" ]; then echo "error $NO_PYTHON"; '
     'else '

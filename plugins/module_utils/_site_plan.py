@@ -228,8 +228,9 @@ def _check_role_values(role_values, host_site, role_options, problems, role_sett
             fix = ("give it a value that the role's argument spec accepts (ansible-doc -t role "
                    "edgestack.glance_ceph.%s), or remove it for the role's default" % role)
             if isinstance(value, Unreadable):
-                # A template that only the play can resolve (one naming a role default, say): the
-                # role checks it when it runs.
+                # A template that only the play can resolve (one naming a role default, say): its
+                # role's tools check what it becomes when the role runs (the modules' own
+                # validation, haproxy -c, keepalived -t), before they change anything.
                 rejected.add(var)
                 continue
             spec = {var: _spec_for_given_values(role_options[role][var])}

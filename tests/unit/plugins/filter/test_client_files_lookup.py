@@ -149,3 +149,22 @@ def test_the_lookup_runs_the_preflight_as_the_service_user_and_names_its_cluster
             "are checked")
         with pytest.raises(AnsibleFilterError, match="invalid cluster names"):
             ceph_client_files_lookup(opts, dict(preflight, clusters=[{"name": "x; reboot", "user": "g", "pool": "p"}]))
+
+
+def test_the_lookup_takes_the_modules_documented_defaults():
+    import yaml
+    from ansible_collections.edgestack.glance_ceph.plugins.filter.client_files import DEFAULTS
+    from ansible_collections.edgestack.glance_ceph.plugins.modules import ceph_client_files
+    documented = yaml.safe_load(ceph_client_files.DOCUMENTATION)["options"]
+    assert {k: v for k, v in DEFAULTS.items() if k != "clusters"} == {
+        k: documented[k].get("default") for k in DEFAULTS if k != "clusters"}
+
+
+def test_a_host_without_ceph_conf_or_with_odd_names_is_the_modules_to_judge():
+    opts = options("/etc/ceph")
+    # The module needs ceph-conf to check the confs it writes: without it, it fails, and so must the run.
+    assert ceph_client_files_state("ids 0 0\ndir 0 0 755\nno ceph-conf\n", opts)["differs"] is True
+    # Names that are words of the shell command must be cluster names.
+    for bad in ({"local": ["central; reboot"]}, {"absent": ["$(reboot)"]}):
+        with pytest.raises(AnsibleFilterError, match="invalid cluster names"):
+            ceph_client_files_lookup(dict(opts, **bad))

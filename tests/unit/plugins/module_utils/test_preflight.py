@@ -147,7 +147,9 @@ def test_the_shell_check_finds_what_the_modules_check_finds():
             [(r["cluster"], r["ok"], r["message"].split(": ")[:2]) for r in expected]
         assert found[0] == expected[0] and found[1] == expected[1]
         # A check that cannot run names its cause on every cluster, as check_or_report does.
-        for user, python in (("it-no-such-user", SYSTEM_PYTHON), ("nobody", "/nonexistent/python3")):
+        # A user is looked up by name only, as the module does: "0" is no user, not root.
+        for user, python in (("it-no-such-user", SYSTEM_PYTHON), ("nobody", "/nonexistent/python3"),
+                             ("0", SYSTEM_PYTHON)):
             script, args = _preflight.shell_check(user, python, 1, clusters, top)
             proc = subprocess.run(["sh", "-c", script, "sh"] + args, capture_output=True, text=True, check=False)
             assert _preflight.shell_results([c["name"] for c in clusters], proc.stdout) == _preflight.check_or_report(
