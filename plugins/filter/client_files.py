@@ -49,26 +49,25 @@ def ceph_client_files_lookup(options, preflight=None):
     preflight option), the check of its clusters as the service user in the same command."""
     params = _params(options)
     names = _client_files.lookup_names(params)
+    checked = []
+    if preflight and preflight.get('clusters'):
+        checked = _preflight.with_fsids(
+            [dict(name=c['name'], user=c['user'], pool=c['pool'], fsid=c.get('fsid')) for c in preflight['clusters']],
+            params['clusters'])
     # The names are words of the shell command: only valid cluster names get there.
-    bad = [n for n in names + list(params['local']) if _rules.cluster_name_problem(n)]
+    bad = [n for n in names + list(params['local']) + [c['name'] for c in checked] if _rules.cluster_name_problem(n)]
     if bad:
         raise AnsibleFilterError('ceph_client_files_lookup: invalid cluster names %s' % bad)
     script = _client_files.LOOKUP_SCRIPT
     args = [params['dir'].rstrip('/') or '/', str(params['keyring_owner']), str(params['keyring_group']),
             _client_files.MANAGED_PREFIX, str(len(names))] + names + [str(len(params['local']))] + list(params['local'])
-    if preflight and preflight.get('clusters'):
-        fsids = dict((c['name'], c.get('fsid')) for c in params['clusters'])
-        clusters = [dict(name=c['name'], user=c['user'], pool=c['pool'],
-                         fsid=fsids.get(c['name']) or c.get('fsid') or '') for c in preflight['clusters']]
-        bad = [c['name'] for c in clusters if _rules.cluster_name_problem(c['name'])]
-        if bad:
-            raise AnsibleFilterError('ceph_client_files_lookup: invalid cluster names %s' % bad)
+    if checked:
         check, check_args = _preflight.shell_check(
             preflight.get('run_as', 'glance'), preflight.get('python', '/usr/bin/python3'),
-            preflight.get('timeout', 10), clusters, args[0])
+            preflight.get('timeout', 10), checked, args[0])
         # The line before the check's output names its clusters, in order (ceph_client_files_state).
         script += '; if [ "$1" = preflight ]; then shift; echo "preflight %s"; %s; fi' % (
-            ' '.join(c['name'] for c in clusters), check)
+            ' '.join(c['name'] for c in checked), check)
         args += ['preflight'] + check_args
     return ['sh', '-c', script + '; exit 0', 'sh'] + args
 

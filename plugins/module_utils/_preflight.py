@@ -44,6 +44,7 @@ import inspect
 import os
 import pwd
 import re
+import shlex
 import stat
 import subprocess
 import sys
@@ -215,6 +216,13 @@ class NoSuchUser(RunError):
     """The service user does not exist."""
 
 
+def with_fsids(clusters, delivered):
+    """The clusters to check (``{name, user, pool, fsid?}``), each with the fsid of the cluster of
+    that name among ``delivered`` (the clusters whose files were written), else its own, else ''."""
+    fsids = dict((c['name'], c.get('fsid')) for c in delivered)
+    return [dict(c, fsid=fsids.get(c['name']) or c.get('fsid') or '') for c in clusters]
+
+
 def script_args(clusters, directory):
     """The script's arguments, six per cluster: conf, user, pool, keyring, fsid ('' when unknown), name.
 
@@ -350,7 +358,7 @@ def shell_check(user, python, timeout, clusters, directory):
     check's own source among them); the caller runs ``sh -c SCRIPT sh ARGUMENTS...`` as root."""
     env = ' '.join('%s=%s' % pair for pair in CHILD_ENV)
     script = ('NO_USER=%s NEEDS_ROOT=%s NO_PYTHON=%s; ' % tuple(
-        _sh_quote(m) for m in (no_user_message(user), needs_root_message(user), no_python_message(python)))
+        shlex.quote(m) for m in (no_user_message(user), needs_root_message(user), no_python_message(python)))
         + SHELL_CHECK % {'env': env})
     source = inspect.getsource(sys.modules[__name__])
     return script, [user, python, str(int(timeout)), str(time_limit(timeout)), source] + script_args(
@@ -368,10 +376,6 @@ def shell_results(clusters, output):
         return results_from_output(clusters, '', '', timed_out=True, limit=first[len('timeout '):])
     code = first[len('rc '):] if first.startswith('rc ') else ''
     return results_from_output(clusters, '\n'.join(lines[1:]), '', returncode=int(code) if code.isdigit() else 1)
-
-
-def _sh_quote(text):
-    return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
 def argument_spec():

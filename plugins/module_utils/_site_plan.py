@@ -668,6 +668,7 @@ def build(hostvars, groups, conf_dir=CONF_DIR, role_options=None, role_settings=
                 problems.add('edgestack_glance_haproxy_stats_address',
                              'the statistics page listens on an IP address, got %r' % (_rules.plain_copy(address),),
                              "give the HAProxy host's management IP address (a host var)", site=name, host=host)
+        vrrp = {}
         if len(entry['glance_haproxy']) > 1:
             # The VIP moves between the site's HAProxy hosts (keepalived, the VRRP peers are the
             # hosts' ansible_host, priorities 200, 190, ... from the first host on).
@@ -676,21 +677,18 @@ def build(hostvars, groups, conf_dir=CONF_DIR, role_options=None, role_settings=
                              % (len(entry['glance_haproxy']), MAX_VRRP_HOSTS),
                              'keep at most %d hosts of the site in group glance_haproxy' % MAX_VRRP_HOSTS,
                              site=name, host=first)
-            for host in entry['glance_haproxy']:
-                address = host_values[host]['ansible_host']
-                if _rules.ip_address(address) is None:
-                    problems.add('ansible_host', 'keepalived moves the VIP between the HAProxy hosts of the site by '
-                                 'their IP addresses, got %r' % (_rules.plain_copy(address),),
-                                 "set the host's ansible_host to its IP address on the site's network",
-                                 site=name, host=host)
-        vrrp = {}
-        if len(entry['glance_haproxy']) > 1:
             lbs = sorted(entry['glance_haproxy'])
             for index, host in enumerate(lbs):
                 vrrp[host] = {
                     'priority': max(VRRP_FIRST_PRIORITY - VRRP_PRIORITY_STEP * index, 1),
                     'peers': [_rules.plain_copy(host_values[peer]['ansible_host']) for peer in lbs if peer != host],
                 }
+                address = host_values[host]['ansible_host']
+                if _rules.ip_address(address) is None:
+                    problems.add('ansible_host', 'keepalived moves the VIP between the HAProxy hosts of the site by '
+                                 'their IP addresses, got %r' % (_rules.plain_copy(address),),
+                                 "set the host's ansible_host to its IP address on the site's network",
+                                 site=name, host=host)
         _values_for_stores = values['edgestack_glance_stores']
         entry['_explicit_stores'] = [] if _values_for_stores is None else _values_for_stores
         site[name] = entry

@@ -412,8 +412,7 @@ class ClientFilesModule(_lifecycle.Lifecycle):
         options = self.params['preflight']
         if not options or self.module.check_mode:
             return dict(preflight=[])
-        fsids = dict((c['name'], c['fsid']) for c in self.desired['clusters'])
-        clusters = [dict(c, fsid=fsids.get(c['name']) or c.get('fsid') or '') for c in options['clusters']]
+        clusters = _preflight.with_fsids(options['clusters'], self.desired['clusters'])
         return dict(preflight=_preflight.check_or_report(options['run_as'], options['python'], options['timeout'],
                                                          clusters, self.desired['dir']))
 
