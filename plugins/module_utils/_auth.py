@@ -156,6 +156,46 @@ def desired_clients(clients):
     return result
 
 
+def module_argument_spec():
+    """ceph_auth's options but the connection and monitor ones (``_ceph``)."""
+    return dict(
+        clients=dict(type='list', elements='dict', required=True, options=client_argument_spec()),
+        allow_caps_removal=dict(type='bool', default=False),
+        return_keyring=dict(type='bool', default=False),
+    )
+
+
+READ = {'prefix': 'auth ls'}
+
+
+def read(client):
+    """Every client of the cluster (``current_clients``), in one request: the module's
+    connection, or, on the controller, the answers of a lookup (``READ``)."""
+    return current_clients(client.mon(READ))
+
+
+def rotations(desired, current):
+    """The existing clients that ``desired`` rotates (each needs a generated key)."""
+    return [c['name'] for c in desired if c['state'] == 'present' and c['rotate'] and c['name'] in current]
+
+
+def outcome(plan, current, keys=None, return_keyring=False):
+    """ceph_auth's ``clients`` (caps, key fingerprint) and ``keyrings`` (texts, or None unless
+    ``return_keyring``) after ``plan``; ``keys`` are the keys this run set, by client."""
+    keys = keys or {}
+    clients = {}
+    keyrings = {} if return_keyring else None
+    for name, state in plan.after.items():
+        # A key imported or generated is known once applied; in check mode it is not.
+        key = keys.get(name)
+        if key is None and name not in plan.imports and name in current:
+            key = current[name]['key']
+        clients[name] = {'caps': state['caps'], 'key_fingerprint': fingerprint(key)}
+        if return_keyring and key:
+            keyrings[name] = keyring_text(name, key, state['caps'])
+    return clients, keyrings
+
+
 class Plan(_lifecycle.Plan):
     """Actions, before/after and diffs (fingerprints only, null for a key not known yet), and the keys to import."""
 

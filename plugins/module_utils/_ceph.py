@@ -23,6 +23,7 @@ may change without notice.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -53,6 +54,15 @@ def connection_argument_spec():
         transport=dict(type='str', default='auto', choices=list(TRANSPORTS)),
         cli_prefix=dict(type='list', elements='str'),
     )
+
+
+def module_argument_spec(options):
+    """The whole argument spec of a module that changes a cluster: the connection
+    options, its own ``options``, and the monitor check's."""
+    spec = connection_argument_spec()
+    spec.update(options)
+    spec.update(monitor_argument_spec())
+    return spec
 
 
 def monitor_argument_spec():
@@ -175,11 +185,12 @@ class ConnectionSettings(object):
             return 'unknown: %s is not readable here' % self.conf
         return values.get('mon_host') or 'unset in %s' % self.conf
 
-    def describe(self):
-        return "Ceph cluster '%s' (mon_host %s; conf %s)" % (self.cluster, self.mon_host(), self.conf)
+    def describe(self, mon_host=None):
+        """The cluster for messages; ``mon_host`` as the host's librados read it, else read from the conf here."""
+        return "Ceph cluster '%s' (mon_host %s; conf %s)" % (self.cluster, mon_host or self.mon_host(), self.conf)
 
-    def connect_failure(self, reason):
-        return 'cannot connect to %s as %s within %ds: %s' % (self.describe(), self.name, self.timeout, reason)
+    def connect_failure(self, reason, mon_host=None):
+        return 'cannot connect to %s as %s within %ds: %s' % (self.describe(mon_host), self.name, self.timeout, reason)
 
 
 def command_text(cmd):
@@ -288,9 +299,14 @@ class CephClient(object):
         pass
 
     def _with_format(self, cmd):
-        full = dict(cmd)
-        full.setdefault('format', 'json')
-        return full
+        return with_format(cmd)
+
+
+def with_format(cmd):
+    """A monitor command dictionary asking for JSON output."""
+    full = dict(cmd)
+    full.setdefault('format', 'json')
+    return full
 
 
 class LibradosClient(CephClient):
@@ -553,23 +569,198 @@ class CephModule(_lifecycle.Lifecycle):
     def connect(self):
         settings = ConnectionSettings.from_params(self.params)
         self.client = connect(settings, self.module.get_bin_path, interpreter=sys.executable)
-        if self.params.get('mon_addresses') is not None:
-            self.monmap = self.client.mon({'prefix': 'mon dump'})
-            problems = _rules.mon_list_problems(self.params['mon_addresses'],
-                                                self.params.get('mon_addresses_variable') or 'mon_addresses',
-                                                self.monmap)
-            if problems:
-                raise _lifecycle.EdgestackModuleError(
-                    'Ceph cluster %s: %s' % (settings.cluster, '; '.join(problems)))
+        self.monmap = monitor_map(self.client, self.params)
+        check_monitors(self.monmap, self.params, settings.cluster)
         return self.client
 
     def partial(self):
-        out = {}
+        return connection_values(self.client, self.monmap)
+
+    def close(self):
         if self.client is not None:
-            out.update(transport=self.client.transport, round_trips=self.client.round_trips)
-        if self.monmap is not None:
-            out.update(fsid=self.monmap.get('fsid'), mon_addresses=_rules.mon_addresses_of_monmap(self.monmap))
-        return out
+            self.client.close()
+
+
+MON_DUMP = {'prefix': 'mon dump'}
+
+
+def monitor_map(client, params):
+    """The monitor map (one request) when ``params`` set ``mon_addresses``, else None."""
+    return client.mon(MON_DUMP) if params.get('mon_addresses') is not None else None
+
+
+def check_monitors(monmap, params, cluster):
+    """Raise ``EdgestackModuleError``, naming ``mon_addresses_variable``, unless ``params``'
+    ``mon_addresses`` are exactly the monitors of ``monmap`` (``monitor_map``)."""
+    if monmap is None:
+        return
+    problems = _rules.mon_list_problems(params['mon_addresses'], params.get('mon_addresses_variable') or 'mon_addresses',
+                                        monmap)
+    if problems:
+        raise _lifecycle.EdgestackModuleError('Ceph cluster %s: %s' % (cluster, '; '.join(problems)))
+
+
+def connection_values(client, monmap):
+    """The return values every Ceph module has: transport, round trips, and the monitor map's fsid and addresses."""
+    out = {}
+    if client is not None:
+        out.update(transport=client.transport, round_trips=client.round_trips)
+    if monmap is not None:
+        out.update(fsid=monmap.get('fsid'), mon_addresses=_rules.mon_addresses_of_monmap(monmap))
+    return out
+
+
+# ------------------------------------------------------------------ lookup
+#
+# A module's reads, made without the module: the controller sends LOOKUP_SCRIPT
+# (standard library and python3-rados only) to the host's Python with one request
+# (the monitor commands and the objects to read, never a secret), and replays the
+# answers to the module's own read and plan functions through ``RecordedClient``
+# (plugin_utils/_lookup.py). Only when the plan has something to do, or the lookup
+# could not tell, does the module run. The answers of ``auth ls`` hold keys: the
+# caller treats the command's output as a secret.
+
+LOOKUP_SCRIPT = r'''
+import base64, json, os, sys
+request = json.loads(sys.argv[1])
+def answer(**values):
+    sys.stdout.write("\n" + json.dumps(values) + "\n")
+    sys.exit(0)
+try:
+    import rados
+except ImportError as exc:
+    answer(error="python3-rados cannot be imported by %s: %s" % (sys.executable, exc))
+if not os.path.exists(request["conf"]):
+    answer(error="conf %s does not exist on this host" % request["conf"])
+limit = str(request["timeout"])
+conf = {"client_mount_timeout": limit, "rados_mon_op_timeout": limit, "rados_osd_op_timeout": limit}
+if request.get("keyring"):
+    conf["keyring"] = request["keyring"]
+try:
+    cluster = rados.Rados(name=request["name"], clustername=request["cluster"], conffile=request["conf"], conf=conf)
+except Exception as exc:
+    answer(error="cannot load the configuration: %s" % exc)
+try:
+    mon_host = cluster.conf_get("mon_host")
+except Exception:
+    mon_host = None
+try:
+    cluster.connect()
+except Exception as exc:
+    answer(connect_error=str(exc), mon_host=mon_host)
+mon, objects = [], []
+try:
+    for cmd in request["mon"]:
+        ret, outbuf, outs = cluster.mon_command(json.dumps(cmd), b"")
+        mon.append([ret, outbuf.decode("utf-8", "replace"), outs])
+    for pool, oid in request["objects"]:
+        try:
+            ioctx = cluster.open_ioctx(pool)
+        except rados.Error as exc:
+            objects.append({"error": str(exc)})
+            continue
+        try:
+            objects.append({"data": base64.b64encode(ioctx.read(oid, length=4096)).decode("ascii")})
+        except rados.ObjectNotFound:
+            objects.append({"data": None})
+        except rados.Error as exc:
+            objects.append({"error": str(exc)})
+        finally:
+            ioctx.close()
+except Exception as exc:
+    answer(error="%s: %s" % (type(exc).__name__, exc))
+finally:
+    cluster.shutdown()
+answer(mon=mon, objects=objects)
+'''
+
+
+class LookupMiss(Exception):
+    """The lookup cannot tell: the module must run (it reads, and reports any failure, itself)."""
+
+
+def lookup_possible(settings):
+    """Whether a lookup can read this cluster: librados on the host, no command prefix."""
+    return settings.transport in ('auto', 'librados') and not settings.cli_prefix
+
+
+def lookup_request(settings, mon_cmds, objects=()):
+    """The JSON argument of LOOKUP_SCRIPT: where to connect, what to read (never a secret)."""
+    return json.dumps({
+        'cluster': settings.cluster, 'conf': settings.conf, 'name': settings.name, 'keyring': settings.keyring,
+        'timeout': settings.timeout,
+        'mon': [with_format(cmd) for cmd in mon_cmds],
+        'objects': [list(item) for item in objects],
+    }, sort_keys=True)
+
+
+def lookup_argv(interpreter, request):
+    """The command that runs the lookup with ``interpreter`` (a list: the path and its own arguments)."""
+    return list(interpreter) + ['-I', '-c', LOOKUP_SCRIPT, request]
+
+
+def lookup_answers(stdout, settings):
+    """The script's answers from its output: its last line that is JSON.
+
+    Raises LookupMiss when there is none, or the script could not read, and
+    CephConnectError, in the module's words, when the cluster did not let it
+    connect: the module, with the same library and limits, would wait as long
+    and fail the same way.
+    """
+    for line in reversed((stdout or '').splitlines()):
+        line = line.strip()
+        if line.startswith('{'):
+            try:
+                answers = json.loads(line)
+            except ValueError:
+                break
+            if answers.get('connect_error'):
+                raise CephConnectError(settings.connect_failure(answers['connect_error'], answers.get('mon_host')))
+            if answers.get('error'):
+                raise LookupMiss(answers['error'])
+            if isinstance(answers.get('mon'), list) and isinstance(answers.get('objects'), list):
+                return answers
+            break
+    raise LookupMiss('the lookup printed no answer')
+
+
+class RecordedClient(CephClient):
+    """A client that answers from a lookup's answers: reads only, no request the lookup did not make.
+
+    Any request it cannot answer (not recorded, answered with an error, or a change)
+    raises LookupMiss: the module then runs and makes, or reports, it itself.
+    """
+
+    transport = 'librados'
+
+    def __init__(self, settings, request, answers):
+        super(RecordedClient, self).__init__(settings)
+        request = json.loads(request)
+        if len(answers['mon']) != len(request['mon']) or len(answers['objects']) != len(request['objects']):
+            raise LookupMiss('the lookup answered another request')
+        self._mon = dict((command_text(cmd), answer) for cmd, answer in zip(request['mon'], answers['mon']))
+        self._objects = dict((tuple(item), answer) for item, answer in zip(request['objects'], answers['objects']))
+
+    def mon(self, cmd, inbuf=None):
+        text = command_text(self._with_format(cmd))
+        answer = self._mon.get(text)
+        if inbuf is not None or answer is None:
+            raise LookupMiss('not read by the lookup: %s' % text)
+        ret, outbuf, dummy = answer
+        if ret != 0:
+            raise LookupMiss('the lookup got an error for %s' % text)
+        self.round_trips += 1
+        return _parse_json(outbuf, text)
+
+    def read_object(self, pool, oid):
+        answer = self._objects.get((pool, oid))
+        if answer is None or 'error' in answer:
+            raise LookupMiss('object %s of pool %s not read by the lookup' % (oid, pool))
+        self.round_trips += 1
+        return None if answer['data'] is None else base64.b64decode(answer['data'])
+
+    def rbd_pool_init(self, pool, force=False):
+        raise LookupMiss('a lookup makes no change')
 
     def close(self):
         if self.client is not None:

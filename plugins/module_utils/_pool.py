@@ -186,6 +186,42 @@ def rbd_info_reads(desired, current):
     return names
 
 
+def read(client, desired):
+    """The cluster's pools as ``current_pools`` gives them, and the CRUSH rules if ``desired`` needs them.
+
+    ``client`` is a ``_ceph.CephClient``: the module's connection, or, on the controller,
+    the answers of a lookup (``lookup_reads``).
+    """
+    ls_detail = client.mon({'prefix': 'osd pool ls', 'detail': 'detail'}) or []
+    rule_dump = client.mon({'prefix': 'osd crush rule dump'}) if needs_rule_dump(desired) else None
+    osd_dump = client.mon({'prefix': 'osd dump'}) if needs_osd_dump(ls_detail) else None
+    current = current_pools(ls_detail, rule_dump, osd_dump)
+    contents = {}
+    for name in rbd_info_reads(desired, current):
+        contents[name] = client.read_object(name, 'rbd_info')
+    record_rbd_info(current, contents)
+    return current, rule_dump
+
+
+def lookup_reads(desired):
+    """What ``read`` asks of a cluster that carries the quotas in ``osd pool ls detail`` (Pacific and later),
+    as (monitor commands, objects) for a lookup: every rbd_info ``read`` could want, before the pools are known."""
+    cmds = [{'prefix': 'osd pool ls', 'detail': 'detail'}]
+    if needs_rule_dump(desired):
+        cmds.append({'prefix': 'osd crush rule dump'})
+    objects = [(pool['name'], 'rbd_info') for pool in desired if pool['state'] == 'present' and pool['rbd_init']]
+    return cmds, objects
+
+
+def module_argument_spec():
+    """ceph_pool's options but the connection and monitor ones (``_ceph``)."""
+    return dict(
+        pools=dict(type='list', elements='dict', required=True, options=pool_argument_spec()),
+        allow_delete=dict(type='bool', default=False),
+        override_mon_allow_pool_delete=dict(type='bool', default=False),
+    )
+
+
 def record_rbd_info(current, contents):
     """Set ``rbd_init`` in ``current`` from ``{pool: rbd_info content or None}``."""
     for name, content in contents.items():

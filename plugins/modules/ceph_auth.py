@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - edgestack.glance_ceph.ceph
   - edgestack.glance_ceph.ceph.monitors
+  - edgestack.glance_ceph.ceph.lookup
 attributes:
   check_mode:
     support: full
@@ -235,6 +236,14 @@ round_trips:
   returned: always
   type: int
   sample: 2
+lookup_only:
+  description:
+    - Whether the action's read-only lookup answered the task and the module did
+      not run. It is V(true) when the cluster is as declared, or could not be
+      reached; it is V(false) when the module ran.
+  returned: always
+  type: bool
+  sample: true
 '''
 
 import copy
@@ -252,17 +261,15 @@ class AuthModule(_ceph.CephModule):
     def read(self):
         self.desired = _auth.desired_clients(self.params['clients'])
         self.keys = {}  # entity -> key set during this run
-        client = self.connect()
-        current = _auth.current_clients(client.mon({'prefix': 'auth ls'}))
+        current = _auth.read(self.connect())
         self.hide(*[entry['key'] for entry in current.values()])
         return current
 
     def plan(self, current):
         new_keys = {}
-        for wanted in self.desired:
-            if wanted['state'] == 'present' and wanted['rotate'] and wanted['name'] in current:
-                new_keys[wanted['name']] = _auth.generate_key()
-                self.hide(new_keys[wanted['name']])
+        for name in _auth.rotations(self.desired, current):
+            new_keys[name] = _auth.generate_key()
+            self.hide(new_keys[name])
         return _auth.plan(self.desired, current, allow_caps_removal=self.params['allow_caps_removal'],
                           new_keys=new_keys)
 
@@ -290,21 +297,13 @@ class AuthModule(_ceph.CephModule):
             self.done.append(action)
 
     def result(self, current, plan):
-        clients = {}
-        keyrings = {}
-        for name, state in plan.after.items():
-            # A key imported or generated is known once applied; in check mode it is not.
-            key = self.keys.get(name)
-            if key is None and name not in plan.imports and name in current:
-                key = current[name]['key']
-            clients[name] = {'caps': state['caps'], 'key_fingerprint': _auth.fingerprint(key)}
-            if self.params['return_keyring'] and key:
-                keyrings[name] = _auth.keyring_text(name, key, state['caps'])
-                # The returned keys must survive the no_log masking of the
-                # result; the action plugin hides the whole result instead.
-                self.module.no_log_values.discard(key)
+        clients, keyrings = _auth.outcome(plan, current, self.keys, self.params['return_keyring'])
         result = dict(clients=clients, after=clients)
-        if self.params['return_keyring']:
+        if keyrings is not None:
+            # The returned keys must survive the no_log masking of the
+            # result; the action plugin hides the whole result instead.
+            for name in keyrings:
+                self.module.no_log_values.discard(_auth.keyring_key(keyrings[name], name))
             params = copy.deepcopy(self.params)
             for client in params['clients']:
                 if client.get('secret') is not None:
@@ -314,13 +313,7 @@ class AuthModule(_ceph.CephModule):
 
 
 def main():
-    argument_spec = _ceph.connection_argument_spec()
-    argument_spec.update(
-        clients=dict(type='list', elements='dict', required=True, options=_auth.client_argument_spec()),
-        allow_caps_removal=dict(type='bool', default=False),
-        return_keyring=dict(type='bool', default=False),
-    )
-    argument_spec.update(_ceph.monitor_argument_spec())
+    argument_spec = _ceph.module_argument_spec(_auth.module_argument_spec())
     AuthModule(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)).run()
 
 

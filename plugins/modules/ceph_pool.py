@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - edgestack.glance_ceph.ceph
   - edgestack.glance_ceph.ceph.monitors
+  - edgestack.glance_ceph.ceph.lookup
 attributes:
   check_mode:
     support: full
@@ -278,6 +279,14 @@ round_trips:
   returned: always
   type: int
   sample: 2
+lookup_only:
+  description:
+    - Whether the action's read-only lookup answered the task and the module did
+      not run. It is V(true) when the cluster is as declared, or could not be
+      reached; it is V(false) when the module ran.
+  returned: always
+  type: bool
+  sample: true
 '''
 
 import time
@@ -297,15 +306,7 @@ class PoolModule(_ceph.CephModule):
 
     def read(self):
         self.desired = _pool.desired_pools(self.params['pools'])
-        client = self.connect()
-        ls_detail = client.mon({'prefix': 'osd pool ls', 'detail': 'detail'}) or []
-        self.rule_dump = client.mon({'prefix': 'osd crush rule dump'}) if _pool.needs_rule_dump(self.desired) else None
-        osd_dump = client.mon({'prefix': 'osd dump'}) if _pool.needs_osd_dump(ls_detail) else None
-        current = _pool.current_pools(ls_detail, self.rule_dump, osd_dump)
-        contents = {}
-        for name in _pool.rbd_info_reads(self.desired, current):
-            contents[name] = client.read_object(name, 'rbd_info')
-        _pool.record_rbd_info(current, contents)
+        current, self.rule_dump = _pool.read(self.connect(), self.desired)
         return current
 
     def plan(self, current):
@@ -378,13 +379,7 @@ class PoolModule(_ceph.CephModule):
 
 
 def main():
-    argument_spec = _ceph.connection_argument_spec()
-    argument_spec.update(
-        pools=dict(type='list', elements='dict', required=True, options=_pool.pool_argument_spec()),
-        allow_delete=dict(type='bool', default=False),
-        override_mon_allow_pool_delete=dict(type='bool', default=False),
-    )
-    argument_spec.update(_ceph.monitor_argument_spec())
+    argument_spec = _ceph.module_argument_spec(_pool.module_argument_spec())
     PoolModule(AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)).run()
 
 

@@ -226,6 +226,13 @@ def test_pools_clients_and_files_converge_and_stay(lab, converged):
     # The second run changes nothing, and every preflight passed.
     assert second.changed == 0, [t["task"]["name"] for t in second.tasks
                                  if any(r.get("changed") for r in t["hosts"].values())]
+    # Pools as declared: each admin host's lookup answered, and the pools module did not run. (The
+    # clients' result holds keyrings, so it is censored; the delivery below, skipped on every host,
+    # shows that the keys the clients' lookup published are the delivered ones.)
+    pooled = {host: result for task in second.tasks if task["task"]["name"].startswith(
+        ROLE_POOLS + "Converge the pools of Ceph cluster") for host, result in task["hosts"].items()}
+    assert sorted(pooled) == sorted(lab.ceph_host(site) for site in lab.sites)
+    assert all(r["lookup_only"] is True and r["changed"] is False for r in pooled.values()), pooled
     # One task reports what the files module found in the way and what its check found.
     reports = second.task_results(ROLE + "Stop on the files in the way, or on the clusters the service user cannot use, as glance")
     assert sorted(reports) == glance_hosts(lab)

@@ -1,19 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: edgestack.glance_ceph contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The ceph_auth action plugin hides a result that holds keyrings."""
+"""The ceph_auth action plugin hides a result that holds keyrings, and what the host prints."""
 
 from __future__ import annotations
 
 import pytest
 
 
-@pytest.mark.parametrize('args, result, hidden, quiet', [
-    ({}, {'changed': False}, False, False),
-    ({'return_keyring': True}, {'keyrings': {}}, False, True),
-    ({'return_keyring': 'yes'}, {'keyrings': {'client.x': '[client.x]\n'}}, True, True),
+# Arguments the module's spec refuses (no clients): the lookup is not tried and the module runs.
+# What the host prints is no_log in every case: the lookup's answers (auth ls) hold keys.
+@pytest.mark.parametrize('args, result, hidden', [
+    ({}, {'changed': False}, False),
+    ({'return_keyring': True}, {'keyrings': {}}, False),
+    ({'return_keyring': 'yes'}, {'keyrings': {'client.x': '[client.x]\n'}}, True),
 ])
-def test_action_plugin_hides_keyrings(monkeypatch, args, result, hidden, quiet):
+def test_action_plugin_hides_keyrings(monkeypatch, args, result, hidden):
     from ansible_collections.edgestack.glance_ceph.plugins.action import ceph_auth as action
     from ansible.plugins.action import ActionBase
 
@@ -47,5 +49,6 @@ def test_action_plugin_hides_keyrings(monkeypatch, args, result, hidden, quiet):
     out = plugin.run(task_vars={})
     assert out.get('_ansible_no_log', False) is hidden
     # the raw module output is no_log while the module runs, and only then
-    assert seen == [(quiet, quiet)]
+    assert seen == [(True, True)]
+    assert out['lookup_only'] is False
     assert plugin._play_context.no_log is False and plugin._connection._play_context.no_log is False

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _ceph
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
 
 SECRET = 'AQBKtwFlAAAAABAAJ4cTqXyHBmhMAnnMX1/KZw=='
 
@@ -407,3 +410,149 @@ def test_librados_requested_but_missing(conf, monkeypatch):
         _ceph.connect(settings, shutil.which, interpreter='/usr/local/bin/python3.11')
     assert 'python3-rados bindings importable by the module interpreter (/usr/local/bin/python3.11)' in err.value.msg
     assert 'transport: cli' in err.value.msg
+
+
+# ------------------------------------------------------------------ lookup
+#
+# The lookup script runs for real here where it cannot reach a cluster (a missing conf,
+# an interpreter without python3-rados); the lab tests (test_ceph_lookup.py) run it
+# against real clusters.
+
+FIXTURES = Path(__file__).resolve().parents[2] / 'fixtures'
+
+
+def _fixture_text(name):
+    return (FIXTURES / name).read_text()
+
+
+def _settings(**kw):
+    return _ceph.ConnectionSettings(**dict(dict(cluster='central', conf='/nonexistent/central.conf'), **kw))
+
+
+def test_lookup_request_asks_json_and_holds_only_where_and_what(tmp_path):
+    keyring = str(tmp_path / 'central.client.admin.keyring')
+    request = json.loads(_ceph.lookup_request(_settings(keyring=keyring, timeout=3), [_ceph.MON_DUMP, {'prefix': 'auth ls'}],
+                                              [('images', 'rbd_info')]))
+    assert request == {'cluster': 'central', 'conf': '/nonexistent/central.conf', 'name': 'client.admin',
+                       'keyring': keyring, 'timeout': 3,
+                       'mon': [{'prefix': 'mon dump', 'format': 'json'}, {'prefix': 'auth ls', 'format': 'json'}],
+                       'objects': [['images', 'rbd_info']]}
+
+
+def test_lookup_possible_only_over_librados_without_a_prefix():
+    assert _ceph.lookup_possible(_settings())
+    assert _ceph.lookup_possible(_settings(transport='librados'))
+    assert not _ceph.lookup_possible(_settings(transport='cli'))
+    assert not _ceph.lookup_possible(_settings(cli_prefix=['cephadm', 'shell', '--']))
+
+
+def _run_script(interpreter, request):
+    proc = subprocess.run(_ceph.lookup_argv([interpreter], request), capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def _python_with_rados():
+    for candidate in ('/usr/bin/python3', sys.executable):
+        if shutil.which(candidate) and subprocess.run([candidate, '-I', '-c', 'import rados'],
+                                                      capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+def test_lookup_script_without_rados_asks_for_the_module():
+    if subprocess.run([sys.executable, '-I', '-c', 'import rados'], capture_output=True, check=False).returncode == 0:
+        pytest.skip('this interpreter imports python3-rados: no interpreter without it to run the script with')
+    out = _run_script(sys.executable, _ceph.lookup_request(_settings(), [_ceph.MON_DUMP]))
+    with pytest.raises(_ceph.LookupMiss, match='python3-rados cannot be imported by'):
+        _ceph.lookup_answers(out, _settings())
+
+
+def test_lookup_script_with_a_missing_conf_asks_for_the_module(tmp_path):
+    python = _python_with_rados()
+    if python is None:
+        pytest.skip('no interpreter here imports python3-rados (make deps installs it)')
+    settings = _settings(conf=str(tmp_path / 'absent.conf'))
+    out = _run_script(python, _ceph.lookup_request(settings, [_ceph.MON_DUMP]))
+    with pytest.raises(_ceph.LookupMiss, match='absent.conf does not exist on this host'):
+        _ceph.lookup_answers(out, settings)
+
+
+def test_lookup_script_reports_a_refused_connection_in_the_modules_words(tmp_path):
+    """A monitor address where nothing listens: librados gives up at the timeout, and the answer
+    becomes the module's own failure (cluster, mon_host as librados read it, the limit)."""
+    python = _python_with_rados()
+    if python is None:
+        pytest.skip('no interpreter here imports python3-rados (make deps installs it)')
+    conf = tmp_path / 'central.conf'
+    conf.write_text('[global]\nfsid = 9b2b3a56-2a2f-4b61-9d0e-3d7a4c1f0c11\nmon_host = [v2:127.0.0.1:9,v1:127.0.0.1:9]\n'
+                    'auth_client_required = none\n')
+    settings = _settings(conf=str(conf), timeout=1)
+    start = time.monotonic()
+    out = _run_script(python, _ceph.lookup_request(settings, [_ceph.MON_DUMP]))
+    assert time.monotonic() - start < 20
+    with pytest.raises(_ceph.CephConnectError) as failure:
+        _ceph.lookup_answers(out, settings)
+    assert failure.value.msg.startswith("cannot connect to Ceph cluster 'central' (mon_host [v2:127.0.0.1:9,v1:127.0.0.1:9]; "
+                                        "conf %s) as client.admin within 1s: " % conf), failure.value.msg
+
+
+@pytest.mark.parametrize('stdout, message', [
+    ('', 'printed no answer'),
+    ('Traceback (most recent call last):\n', 'printed no answer'),
+    ('\n{not json\n', 'printed no answer'),
+    ('\n{"mon": {}, "objects": []}\n', 'printed no answer'),
+    ('\n{"error": "cannot connect"}\n', 'cannot connect'),
+])
+def test_lookup_answers_that_cannot_tell(stdout, message):
+    with pytest.raises(_ceph.LookupMiss, match=message):
+        _ceph.lookup_answers(stdout, _settings())
+
+
+def _recorded(cmds, answers, objects=(), object_answers=()):
+    request = _ceph.lookup_request(_settings(), cmds, objects)
+    stdout = 'librados chatter\n' + json.dumps({'mon': answers, 'objects': list(object_answers)}) + '\n'
+    return _ceph.RecordedClient(_settings(), request, _ceph.lookup_answers(stdout, _settings()))
+
+
+def test_recorded_client_answers_what_the_lookup_read():
+    ls_detail = _fixture_text('central_osd_pool_ls_detail.json')
+    client = _recorded([{'prefix': 'osd pool ls', 'detail': 'detail'}], [[0, ls_detail, '']],
+                       [('it-fx-rbd', 'rbd_info'), ('gone', 'rbd_info'), ('it-fx-plain', 'rbd_info')],
+                       [{'data': 'b3ZlcndyaXRlIHZhbGlkYXRlZA=='}, {'error': 'pool not found'}, {'data': None}])
+    assert client.mon({'prefix': 'osd pool ls', 'detail': 'detail'}) == json.loads(ls_detail)
+    assert client.read_object('it-fx-rbd', 'rbd_info') == b'overwrite validated'
+    assert client.read_object('it-fx-plain', 'rbd_info') is None
+    assert client.round_trips == 3 and client.transport == 'librados'
+    for call in (lambda: client.mon({'prefix': 'osd dump'}),
+                 lambda: client.mon({'prefix': 'osd pool ls', 'detail': 'detail'}, inbuf=b'x'),
+                 lambda: client.read_object('gone', 'rbd_info'),
+                 lambda: client.read_object('images', 'rbd_info'),
+                 lambda: client.rbd_pool_init('images')):
+        with pytest.raises(_ceph.LookupMiss):
+            call()
+
+
+def test_recorded_client_turns_an_error_answer_into_a_miss():
+    client = _recorded([_ceph.MON_DUMP], [[-13, '', 'access denied']])
+    with pytest.raises(_ceph.LookupMiss, match='got an error'):
+        client.mon(_ceph.MON_DUMP)
+
+
+def test_recorded_client_refuses_answers_to_another_request():
+    request = _ceph.lookup_request(_settings(), [_ceph.MON_DUMP])
+    with pytest.raises(_ceph.LookupMiss, match='another request'):
+        _ceph.RecordedClient(_settings(), request, {'mon': [], 'objects': []})
+
+
+def test_monitor_check_is_the_modules():
+    monmap = json.loads(_fixture_text('central_mon_dump.json'))
+    client = _recorded([_ceph.MON_DUMP], [[0, json.dumps(monmap), '']])
+    assert _ceph.monitor_map(client, {'mon_addresses': None}) is None
+    params = {'mon_addresses': ['192.0.2.77'], 'mon_addresses_variable': 'edgestack_ceph_mon_addresses (site central)'}
+    got = _ceph.monitor_map(client, params)
+    assert got == monmap
+    with pytest.raises(_lifecycle.EdgestackModuleError) as failure:
+        _ceph.check_monitors(got, params, 'central')
+    assert 'edgestack_ceph_mon_addresses (site central) (192.0.2.77) does not match' in str(failure.value)

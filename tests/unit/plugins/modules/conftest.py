@@ -105,3 +105,26 @@ def run_module(capsys):
         out = capsys.readouterr().out
         return json.loads(out), out
     return run
+
+
+@pytest.fixture
+def settle_by_lookup():
+    """An action plugin's lookup outcome over the stand-in cluster's answers, printed as the lookup
+    script prints them: the task's result when the module would not run, else None."""
+    import base64  # pylint: disable=import-outside-toplevel
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator  # pylint: disable=import-outside-toplevel
+
+    def run(action_module, args, diff=False):
+        plugin = action_module.ActionModule.__new__(action_module.ActionModule)
+        params = ArgumentSpecValidator(plugin.argument_spec()).validate(args).validated_parameters
+        settings, request = plugin.lookup_request(params)
+        asked = json.loads(request)
+        fake = FakeClient()
+        objects = []
+        for pool, oid in asked['objects']:
+            data = fake.read_object(pool, oid)
+            objects.append({'data': None if data is None else base64.b64encode(data).decode('ascii')})
+        answers = {'mon': [[0, json.dumps(fake.mon(cmd)), ''] for cmd in asked['mon']], 'objects': objects}
+        stdout = 'librados start-up chatter\n' + json.dumps(answers) + '\n'
+        return plugin.outcome(settings, request, stdout, params, diff=diff), asked
+    return run

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
+
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.modules import ceph_auth
 
@@ -102,3 +104,43 @@ def test_auth_caps_removal_guard(cluster, run_module):
     assert result['failed'] and 'allow_caps_removal: true' in result['msg']
     assert cluster['client'].writes() == []
     assert_no_key(out)
+
+
+DEV = 'client.it-dev'
+DEV_CAPS = {'mon': 'profile rbd', 'osd': 'profile rbd pool=it-dev1'}
+
+
+@pytest.mark.parametrize('return_keyring', [False, True])
+def test_lookup_gives_the_modules_result_without_the_module(cluster, run_module, settle_by_lookup, return_keyring):
+    """The action's plan over the lookup's answers is the module's own: same clients, before, after and
+    keyrings (the keys of the clients asked for, and no other), for a plan with nothing to do."""
+    from ansible_collections.edgestack.glance_ceph.plugins.action import ceph_auth as action
+    args = {'cluster': 'central', 'return_keyring': return_keyring, 'clients': [
+        {'name': GLANCE, 'caps': GLANCE_CAPS}, {'name': DEV, 'secret': _auth.current_clients(AUTH_LS)[DEV]['key']},
+        {'name': 'client.it-gone', 'state': 'absent'}]}
+    module, dummy = run_module(ceph_auth, args, diff=True)
+    assert module['changed'] is False and cluster['client'].writes() == []
+    settled, asked = settle_by_lookup(action, args, diff=True)
+    assert settled is not None and settled['lookup_only'] is True
+    assert asked['mon'] == [{'prefix': 'auth ls', 'format': 'json'}] and asked['objects'] == []
+    keys = ('changed', 'actions', 'clients', 'before', 'after', 'diff', 'transport', 'round_trips')
+    for key in keys + (('keyrings',) if return_keyring else ()):
+        assert settled[key] == module[key], key
+    assert ('keyrings' in settled) is return_keyring
+    if return_keyring:
+        assert sorted(settled['keyrings']) == [DEV, GLANCE]
+    assert_no_key(json.dumps(dict((k, v) for k, v in settled.items() if k != 'keyrings')))
+
+
+@pytest.mark.parametrize('client', [
+    {'name': GLANCE, 'caps': dict(GLANCE_CAPS, osd='profile rbd pool=other')},   # caps to change
+    {'name': GLANCE, 'rotate': True},                                           # a rotation
+    {'name': DEV, 'secret': 'AQBKtwFlAAAAABAAJ4cTqXyHBmhMAnnMX1/KZw=='},          # another key to import
+    {'name': 'client.it-new'},                                                  # a creation
+    {'name': DEV, 'state': 'absent'},                                           # a deletion
+    {'name': GLANCE, 'caps': {'mon': 'profile rbd'}},                           # caps removal, refused
+], ids=['caps', 'rotate', 'import', 'creation', 'deletion', 'refused'])
+def test_lookup_leaves_any_work_to_the_module(settle_by_lookup, client):
+    from ansible_collections.edgestack.glance_ceph.plugins.action import ceph_auth as action
+    settled, dummy = settle_by_lookup(action, {'cluster': 'central', 'clients': [client]})
+    assert settled is None

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ansible_collections.edgestack.glance_ceph.plugins.modules import ceph_auth, ceph_pool
 
 FIXTURES = Path(__file__).resolve().parents[2] / 'fixtures'
@@ -101,3 +103,46 @@ def test_the_clusters_monitors_pass_and_are_returned(cluster, run_module):
     cluster['client'] = cluster['new']()
     result, dummy = run_module(ceph_pool, {'cluster': 'central', 'pools': POOLS}, check=True)
     assert 'mon dump' not in [c['prefix'] for c, dummy in cluster['client'].sent] and 'fsid' not in result
+
+
+# The pools as the fixtures hold them: the module has nothing to do.
+SETTLED = [{'name': 'it-fx-rbd', 'application': 'rbd', 'rbd_init': True, 'pg_autoscale_mode': 'off', 'pg_num': 16,
+            'size': 1, 'min_size': 1, 'max_bytes': 10485760, 'max_objects': 1000, 'target_size_ratio': 0.2},
+           {'name': 'it-fx-plain', 'application': 'rgw', 'crush_rule': 'it-fx-rule'}]
+
+
+def test_lookup_gives_the_modules_result_without_the_module(cluster, run_module, settle_by_lookup):
+    """The action's plan over the lookup's answers is the module's own: same pools, before, after,
+    monitor map and round trips, for a plan with nothing to do."""
+    from ansible_collections.edgestack.glance_ceph.plugins.action import ceph_pool as action
+    addresses, fsid = _monitors()
+    args = {'cluster': 'central', 'pools': SETTLED, 'mon_addresses': addresses}
+    module, dummy = run_module(ceph_pool, args, diff=True)
+    assert module['changed'] is False and cluster['client'].writes() == []
+    settled, asked = settle_by_lookup(action, args, diff=True)
+    assert settled is not None and settled['lookup_only'] is True
+    assert [c['prefix'] for c in asked['mon']] == ['mon dump', 'osd pool ls', 'osd crush rule dump']
+    assert asked['objects'] == [['it-fx-rbd', 'rbd_info']]
+    for key in ('changed', 'actions', 'pools', 'before', 'after', 'diff', 'fsid', 'mon_addresses', 'transport',
+                'round_trips', 'mon_allow_pool_delete_overridden'):
+        assert settled[key] == module[key], key
+    assert settled['fsid'] == fsid
+
+
+@pytest.mark.parametrize('pool', [
+    dict(SETTLED[0], pg_num=8),                      # an action
+    dict(SETTLED[0], name='it-new'),                 # a creation
+    {'name': 'it-fx-plain', 'pg_num': 64},           # a warning alone: pg_num under the autoscaler
+    dict(SETTLED[0], crush_rule='no-such-rule'),     # a spec the module refuses, in its words
+    {'name': 'it-fx-ec', 'state': 'absent'},         # a deletion (refused without allow_delete)
+], ids=['action', 'creation', 'warning', 'refused', 'deletion'])
+def test_lookup_leaves_any_work_to_the_module(settle_by_lookup, pool):
+    from ansible_collections.edgestack.glance_ceph.plugins.action import ceph_pool as action
+    settled, dummy = settle_by_lookup(action, {'cluster': 'central', 'pools': [pool]})
+    assert settled is None
+
+
+def test_lookup_leaves_wrong_monitors_to_the_module(settle_by_lookup):
+    from ansible_collections.edgestack.glance_ceph.plugins.action import ceph_pool as action
+    settled, dummy = settle_by_lookup(action, {'cluster': 'central', 'pools': SETTLED, 'mon_addresses': ['192.0.2.77']})
+    assert settled is None
