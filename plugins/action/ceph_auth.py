@@ -38,13 +38,17 @@ class ActionModule(LookupAction):
     def lookup_reads(self, params):
         return [_auth.READ], []
 
+    def lookup_entities(self, params):
+        # The plan looks at these only: no other key leaves the host.
+        return [client['name'] for client in params['clients']]
+
     def settle(self, client, params):
         desired = _auth.desired_clients(params['clients'])
         current = _auth.read(client)
         if _auth.rotations(desired, current):
             return None
         plan = _auth.plan(desired, current, allow_caps_removal=params['allow_caps_removal'])
-        if plan.actions or plan.warnings or plan.needs:
+        if plan.has_work:
             return None
         clients, keyrings = _auth.outcome(plan, current, return_keyring=params['return_keyring'])
         values = dict(clients=clients, before=plan.before, after=clients)

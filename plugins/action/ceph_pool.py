@@ -30,6 +30,6 @@ class ActionModule(LookupAction):
         desired = _pool.desired_pools(params['pools'])
         current, rule_dump = _pool.read(client, desired)
         plan = _pool.plan(desired, current, allow_delete=params['allow_delete'], rule_dump=rule_dump)
-        if plan.actions or plan.warnings or plan.needs:
+        if plan.has_work:
             return None
         return dict(self.failure(), pools=plan.after, before=plan.before, after=plan.after)

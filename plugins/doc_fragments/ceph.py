@@ -126,16 +126,20 @@ attributes:
 notes:
   - An action plugin reads the cluster first, with one command on the host, and runs
     the module only when there is something to do. That command is the host's
-    Python (C(ansible_python_interpreter), else the discovered one, else
-    C(/usr/bin/python3)) with a short script that needs python3-rados and nothing
-    of Ansible's. The module's own read and plan then run on the controller over
-    its answers.
-  - When that plan has nothing to do, the task's result is the module's, built by
-    the same code, with RV(lookup_only=true), and no module is sent to the host.
+    Python, the one Ansible would run the module with (C(ansible_python_interpreter)
+    or the C(interpreter_python) setting, else discovered as for a module), with a
+    short script that needs python3-rados and nothing of Ansible's. The module's own
+    read and plan then run on the controller over its answers.
+  - When that plan has nothing to do, the task's result is the module's, built from
+    that plan, with RV(lookup_only=true) and without the module's echo of its
+    arguments (C(invocation)), and no module is sent to the host.
   - In every other case the module runs as usual (RV(lookup_only=false)). These
-    cases are an action, a warning or a refusal in the plan, the CLI transport or
-    O(cli_prefix), a Python without python3-rados, a missing conf, an error
-    answer, a mistake in the task's arguments, and an asynchronous task.
+    cases are an action, a warning or a refusal in the plan (a key rotation
+    included), the CLI transport or O(cli_prefix), a O(conf) or O(keyring) with
+    C(~) or C($) (the host expands them), a Python without python3-rados, a missing
+    conf, a lookup that fails or answers with an error, a read the lookup did not
+    make (a cluster older than Pacific), a mistake in the task's arguments, and an
+    asynchronous task. C(-vvv) says why the module runs.
   - When the cluster does not let the lookup connect, the task fails as the module
     would, in its words, without the module waiting as long again.
   - The command line holds where to connect and what to read, never a secret. Its

@@ -616,13 +616,15 @@ def connection_values(client, monmap):
 # (standard library and python3-rados only) to the host's Python with one request
 # (the monitor commands and the objects to read, never a secret), and replays the
 # answers to the module's own read and plan functions through ``RecordedClient``
-# (plugin_utils/_lookup.py). Only when the plan has something to do, or the lookup
+# (plugin_utils/_ceph_lookup.py). Only when the plan has something to do, or the lookup
 # could not tell, does the module run. The answers of ``auth ls`` hold keys: the
 # caller treats the command's output as a secret.
 
 LOOKUP_SCRIPT = r'''
-import base64, json, os, sys
+import base64, json, os, signal, sys
 request = json.loads(sys.argv[1])
+# Every step is bounded by the timeout; the whole, once more: SIGALRM ends the process.
+signal.alarm(int(request["timeout"]) * (2 + len(request["mon"]) + len(request["objects"])) + 10)
 def answer(**values):
     sys.stdout.write("\n" + json.dumps(values) + "\n")
     sys.exit(0)
@@ -647,12 +649,22 @@ except Exception:
 try:
     cluster.connect()
 except Exception as exc:
+    try:
+        cluster.shutdown()
+    except Exception:
+        pass
     answer(connect_error=str(exc), mon_host=mon_host)
 mon, objects = [], []
 try:
     for cmd in request["mon"]:
         ret, outbuf, outs = cluster.mon_command(json.dumps(cmd), b"")
-        mon.append([ret, outbuf.decode("utf-8", "replace"), outs])
+        text = outbuf.decode("utf-8", "replace")
+        if ret == 0 and cmd["prefix"] == "auth ls" and request.get("entities") is not None:
+            # Only the entities asked for leave the host, keys included.
+            dump = json.loads(text)
+            dump["auth_dump"] = [e for e in dump.get("auth_dump", []) if e.get("entity") in request["entities"]]
+            text = json.dumps(dump)
+        mon.append([ret, text, outs])
     for pool, oid in request["objects"]:
         try:
             ioctx = cluster.open_ioctx(pool)
@@ -684,14 +696,21 @@ def lookup_possible(settings):
     return settings.transport in ('auto', 'librados') and not settings.cli_prefix
 
 
-def lookup_request(settings, mon_cmds, objects=()):
-    """The JSON argument of LOOKUP_SCRIPT: where to connect, what to read (never a secret)."""
-    return json.dumps({
+def lookup_request(settings, mon_cmds, objects=(), entities=None):
+    """The JSON argument of LOOKUP_SCRIPT: where to connect, what to read (never a secret).
+
+    ``entities``: the only CephX entities whose entries (keys included) an
+    ``auth ls`` answer brings back from the host; None for all of them.
+    """
+    request = {
         'cluster': settings.cluster, 'conf': settings.conf, 'name': settings.name, 'keyring': settings.keyring,
         'timeout': settings.timeout,
         'mon': [with_format(cmd) for cmd in mon_cmds],
         'objects': [list(item) for item in objects],
-    }, sort_keys=True)
+    }
+    if entities is not None:
+        request['entities'] = sorted(entities)
+    return json.dumps(request, sort_keys=True)
 
 
 def lookup_argv(interpreter, request):

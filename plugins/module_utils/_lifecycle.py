@@ -54,6 +54,11 @@ class Plan(object):
     def changed(self):
         return bool(self.actions)
 
+    @property
+    def has_work(self):
+        """Whether running the module would do or say anything: an action, a warning or a need."""
+        return bool(self.actions or self.warnings or self.needs)
+
 
 class Lifecycle(object):
     """Runs one module: read, pure plan, apply unless in check mode, one result shape."""

@@ -13,7 +13,9 @@ version_added: 0.1.0
 description:
   - Creates, updates and deletes CephX clients of one Ceph cluster, such as
     the C(client.glance) user Glance's RBD store authenticates as.
-  - Reads every client in one request (C(auth ls)), plans, then applies.
+  - Reads every client in one request (C(auth ls)), plans, then applies. The
+    action plugin's lookup (see the notes) brings back the entries of the listed
+    clients only; no other key leaves the host.
   - Caps are compared after normalising whitespace, and changed in place
     (C(auth caps)), which keeps the client's key.
   - A key never reaches a command line, a diff, a warning or the task output
@@ -241,7 +243,7 @@ lookup_only:
     - Whether the action's read-only lookup answered the task and the module did
       not run. It is V(true) when the cluster is as declared, or could not be
       reached; it is V(false) when the module ran.
-  returned: always
+  returned: always, but by C(async_status)
   type: bool
   sample: true
 '''

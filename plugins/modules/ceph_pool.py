@@ -284,7 +284,7 @@ lookup_only:
     - Whether the action's read-only lookup answered the task and the module did
       not run. It is V(true) when the cluster is as declared, or could not be
       reached; it is V(false) when the module ran.
-  returned: always
+  returned: always, but by C(async_status)
   type: bool
   sample: true
 '''

@@ -36,23 +36,33 @@ from __future__ import annotations
 
 import shlex
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail
+from ansible.executor.interpreter_discovery import discover_interpreter
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _ceph
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
 
-# The host's Python when the inventory names none and no module has discovered it yet.
-DEFAULT_INTERPRETER = '/usr/bin/python3'
+display = Display()
+
+# Interpreter settings that ask Ansible to discover the host's Python.
+DISCOVERY_MODES = ('auto', 'auto_legacy', 'auto_silent', 'auto_legacy_silent')
+
+# What the host expands in a path option (the module's "path" type does it there,
+# as the user the module runs as); the controller must not expand it in its place.
+HOST_EXPANDED = ('~', '$')
 
 
-def lookup_interpreter(interpreter, discovered=None):
-    """The command words of the host's Python: ``ansible_python_interpreter`` unless it asks
-    for discovery, else the discovered one, else DEFAULT_INTERPRETER."""
-    if not interpreter or str(interpreter).startswith('auto'):
-        interpreter = discovered or DEFAULT_INTERPRETER
-    return shlex.split(str(interpreter))
+def lookup_interpreter(configured, discovered=None):
+    """The command words of the host's Python: the configured one (``ansible_python_interpreter``,
+    or the ``interpreter_python`` setting) unless it asks for discovery, else the discovered one;
+    None when it is still to be discovered."""
+    if configured and str(configured) not in DISCOVERY_MODES:
+        return shlex.split(str(configured))
+    return shlex.split(str(discovered)) if discovered else None
 
 
 class LookupAction(ActionBase):
@@ -82,6 +92,10 @@ class LookupAction(ActionBase):
         """
         raise NotImplementedError
 
+    def lookup_entities(self, params):
+        """The only CephX entities an ``auth ls`` answer brings back (keys included), or None."""
+        return None
+
     def failure(self):
         """The module's return values that a failure reports too, beyond the connection's."""
         return {}
@@ -98,7 +112,7 @@ class LookupAction(ActionBase):
         params = None if self._task.async_val else self._validated()
         contexts = self._quiet() if self.SECRET_OUTPUT else []
         try:
-            settled = self._lookup(params, task_vars) if params is not None else None
+            settled = self._lookup(params, task_vars, result) if params is not None else None
             if settled is None:
                 result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
                 result.setdefault('lookup_only', False)
@@ -112,11 +126,43 @@ class LookupAction(ActionBase):
         return result
 
     def _validated(self):
+        """The task's arguments as the module would see them, or None (the module then runs)."""
+        spec = self.argument_spec()
+        for name, option in spec.items():
+            value = self._task.args.get(name)
+            if option.get('type') == 'path' and isinstance(value, str) and any(c in value for c in HOST_EXPANDED):
+                self._miss('%s %s is expanded on the host' % (name, value))
+                return None
         try:
-            dummy, params = self.validate_argument_spec(argument_spec=self.argument_spec())
+            dummy, params = self.validate_argument_spec(argument_spec=spec)
         except AnsibleActionFail:
             return None
         return params
+
+    def _miss(self, reason):
+        display.vvv('%s: the module runs: %s' % (self._task.action, reason),
+                    host=getattr(self._play_context, 'remote_addr', None))
+
+    def _interpreter(self, task_vars, result):
+        """The host's Python as Ansible would run the module with it: the configured one, or the
+        discovered one, discovering it now (once per host, as a module would) when it is not yet."""
+        use_vars = task_vars
+        if self._task.delegate_to:
+            use_vars = (task_vars.get('ansible_delegated_vars') or {}).get(self._task.delegate_to) or task_vars
+        configured = C.config.get_config_value('INTERPRETER_PYTHON', variables=use_vars)
+        configured = self._templar.template(configured) if configured else configured
+        facts = use_vars.get('ansible_facts') or {}
+        words = lookup_interpreter(configured, facts.get('discovered_interpreter_python'))
+        if words is not None:
+            return words
+        found = discover_interpreter(action=self, interpreter_name='python', discovery_mode=configured or 'auto',
+                                     task_vars=use_vars)
+        if found and (not self._task.delegate_to or self._task.delegate_facts):
+            # As Ansible does for a module: the next tasks on this host (and a module this task
+            # runs) use it without discovering it again.
+            task_vars.setdefault('ansible_facts', {})['discovered_interpreter_python'] = found
+            result.setdefault('ansible_facts', {})['discovered_interpreter_python'] = found
+        return lookup_interpreter(found)
 
     def _quiet(self):
         """Treat what the host prints as no_log while the task runs (connections print it from -vvv on)."""
@@ -128,18 +174,22 @@ class LookupAction(ActionBase):
                 context.no_log = True
         return contexts
 
-    def _lookup(self, params, task_vars):
+    def _lookup(self, params, task_vars, result):
         try:
             settings, request = self.lookup_request(params)
-        except (_lifecycle.EdgestackModuleError, ValueError, KeyError, TypeError):
+        except (_lifecycle.EdgestackModuleError, ValueError, KeyError, TypeError) as exc:
+            self._miss(str(exc))
             return None
         if request is None:
+            self._miss('transport %s%s' % (settings.transport, ' with cli_prefix' if settings.cli_prefix else ''))
             return None
-        interpreter = lookup_interpreter(
-            self._templar.template(task_vars.get('ansible_python_interpreter')),
-            (task_vars.get('ansible_facts') or {}).get('discovered_interpreter_python'))
+        interpreter = self._interpreter(task_vars, result)
+        if not interpreter:
+            self._miss('no Python found on the host')
+            return None
         command = self._low_level_execute_command(shlex.join(_ceph.lookup_argv(interpreter, request)))
         if command.get('rc') != 0:
+            self._miss('the lookup exited with %s' % command.get('rc'))
             return None
         return self.outcome(settings, request, command.get('stdout'), params, diff=self._task.diff)
 
@@ -151,7 +201,7 @@ class LookupAction(ActionBase):
         cmds, objects = self.lookup_reads(params)
         if params.get('mon_addresses') is not None:
             cmds = [_ceph.MON_DUMP] + list(cmds)
-        return settings, _ceph.lookup_request(settings, cmds, objects)
+        return settings, _ceph.lookup_request(settings, cmds, objects, self.lookup_entities(params))
 
     def outcome(self, settings, request, stdout, params, diff=False):
         """The task's result from the lookup's output: the module's result without the module,
@@ -164,9 +214,13 @@ class LookupAction(ActionBase):
         except _ceph.CephConnectError as exc:
             # The module's failure, as the module would report it after waiting as long again.
             return dict(self.failure(), failed=True, changed=False, actions=[], msg=exc.msg, lookup_only=True)
-        except (_ceph.LookupMiss, _lifecycle.EdgestackModuleError, ValueError, KeyError, TypeError):
+        except (_ceph.LookupMiss, _lifecycle.EdgestackModuleError, ValueError, KeyError, TypeError, AttributeError,
+                IndexError) as exc:
+            # The messages name commands, options and pools, never a key.
+            self._miss(str(exc))
             return None
         if values is None:
+            self._miss('the plan has work')
             return None
         values.update(_ceph.connection_values(client, monmap))
         values.update(changed=False, actions=[], lookup_only=True)

@@ -61,6 +61,10 @@ def test_pools_as_declared_are_read_without_the_module(lab, pool_run):
     for key in POOL_KEYS:
         assert settled[key] == module[key], key
     assert settled["pools"][name]["crush_rule"] == "replicated_rule" and settled["pools"][name]["rbd_init"] is True
+    # with the host's Python left to discovery, the action discovers it as Ansible would for the module
+    discovered = run(spec, ansible_python_interpreter="auto_silent")
+    assert discovered["lookup_only"] is True and discovered["changed"] is False
+    assert discovered["ansible_facts"]["discovered_interpreter_python"].startswith("/usr/bin/python3")
 
     # drift: check mode runs the module, which reports it and changes nothing
     ceph(lab, SITE, "osd", "pool", "set", name, "pg_autoscale_mode", "warn")

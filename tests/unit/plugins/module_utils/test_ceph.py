@@ -556,3 +556,99 @@ def test_monitor_check_is_the_modules():
     with pytest.raises(_lifecycle.EdgestackModuleError) as failure:
         _ceph.check_monitors(got, params, 'central')
     assert 'edgestack_ceph_mon_addresses (site central) (192.0.2.77) does not match' in str(failure.value)
+
+
+# A stand-in python3-rados for the script's own logic (what it sends, what it keeps), run
+# without -I so that it is found; the lab tests run the script against real clusters.
+FAKE_RADOS = textwrap.dedent('''\
+    import json, os
+    FIXTURES = os.environ["FAKE_RADOS_FIXTURES"]
+    class Error(Exception):
+        pass
+    class ObjectNotFound(Error):
+        pass
+    class Ioctx(object):
+        def __init__(self, pool):
+            self.pool = pool
+        def read(self, oid, length=8192):
+            if self.pool == "gone":
+                raise ObjectNotFound(oid)
+            return b"overwrite validated"
+        def close(self):
+            pass
+    class Rados(object):
+        def __init__(self, name, clustername, conffile, conf):
+            self.conf = conf
+        def conf_get(self, name):
+            return "[v2:192.0.2.10:3300,v1:192.0.2.10:6789]"
+        def connect(self):
+            if os.environ.get("FAKE_RADOS_REFUSE"):
+                raise Error("[errno 110] RADOS timed out (error connecting to the cluster)")
+        def mon_command(self, cmd, inbuf):
+            prefix = json.loads(cmd)["prefix"]
+            with open(os.path.join(FIXTURES, {"auth ls": "central_auth_ls.json", "mon dump": "central_mon_dump.json"}[prefix])) as f:
+                return 0, f.read().encode(), ""
+        def open_ioctx(self, pool):
+            if pool == "missing":
+                raise Error("pool missing does not exist")
+            return Ioctx(pool)
+        def shutdown(self):
+            with open(os.environ["FAKE_RADOS_LOG"], "a") as log:
+                log.write("shutdown\\n")
+''')
+
+
+@pytest.fixture
+def fake_rados(tmp_path, conf):
+    (tmp_path / 'rados.py').write_text(FAKE_RADOS)
+    log = tmp_path / 'rados.log'
+
+    def run(request, refuse=False):
+        env = {'PATH': '/usr/bin:/bin', 'PYTHONPATH': str(tmp_path), 'FAKE_RADOS_FIXTURES': str(FIXTURES),
+               'FAKE_RADOS_LOG': str(log)}
+        if refuse:
+            env['FAKE_RADOS_REFUSE'] = '1'
+        argv = [arg for arg in _ceph.lookup_argv([sys.executable], request) if arg != '-I']
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env, check=False)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout, log.read_text().splitlines() if log.exists() else []
+    return run
+
+
+def test_lookup_script_brings_back_only_the_entities_asked_for(fake_rados, conf):
+    dump = json.loads(_fixture_text('central_auth_ls.json'))['auth_dump']
+    settings = _settings(conf=conf)
+    request = _ceph.lookup_request(settings, [{'prefix': 'auth ls'}], entities=['client.it-fx-glance', 'client.it-none'])
+    out, log = fake_rados(request)
+    client = _ceph.RecordedClient(settings, request, _ceph.lookup_answers(out, settings))
+    assert [e['entity'] for e in client.mon({'prefix': 'auth ls'})['auth_dump']] == ['client.it-fx-glance']
+    others = [e['key'] for e in dump if e['entity'] != 'client.it-fx-glance']
+    assert others and not any(key in out for key in others)
+    assert log == ['shutdown']
+    # without entities (the pools' lookup asks for none), the answer is the cluster's
+    request = _ceph.lookup_request(settings, [{'prefix': 'auth ls'}])
+    out, dummy = fake_rados(request)
+    assert len(_ceph.RecordedClient(settings, request, _ceph.lookup_answers(out, settings))
+               .mon({'prefix': 'auth ls'})['auth_dump']) == len(dump)
+
+
+def test_lookup_script_reads_objects_and_says_which_are_absent(fake_rados, conf):
+    settings = _settings(conf=conf)
+    request = _ceph.lookup_request(settings, [_ceph.MON_DUMP], [('images', 'rbd_info'), ('gone', 'rbd_info'),
+                                                                ('missing', 'rbd_info')])
+    out, dummy = fake_rados(request)
+    client = _ceph.RecordedClient(settings, request, _ceph.lookup_answers(out, settings))
+    assert client.mon(_ceph.MON_DUMP)['fsid'] == json.loads(_fixture_text('central_mon_dump.json'))['fsid']
+    assert client.read_object('images', 'rbd_info') == b'overwrite validated'
+    assert client.read_object('gone', 'rbd_info') is None
+    with pytest.raises(_ceph.LookupMiss):
+        client.read_object('missing', 'rbd_info')
+
+
+def test_lookup_script_shuts_a_refused_connection_down(fake_rados, conf):
+    settings = _settings(conf=conf, timeout=2)
+    out, log = fake_rados(_ceph.lookup_request(settings, [_ceph.MON_DUMP]), refuse=True)
+    expected = r"mon_host \[v2:192.0.2.10:3300,v1:192.0.2.10:6789\]; .* within 2s: \[errno 110\] RADOS timed out"
+    with pytest.raises(_ceph.CephConnectError, match=expected):
+        _ceph.lookup_answers(out, settings)
+    assert log == ['shutdown']

@@ -116,6 +116,8 @@ def settle_by_lookup():
 
     def run(action_module, args, diff=False):
         plugin = action_module.ActionModule.__new__(action_module.ActionModule)
+        plugin._task = type('Task', (), {'action': action_module.__name__.rsplit('.', 1)[-1]})()
+        plugin._play_context = None
         params = ArgumentSpecValidator(plugin.argument_spec()).validate(args).validated_parameters
         settings, request = plugin.lookup_request(params)
         asked = json.loads(request)
