@@ -35,10 +35,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 LAB = [sys.executable, str(REPO / "lab" / "lab.py")]
+sys.path.insert(0, str(REPO / "lab"))
+import lab as labtool  # noqa: E402  pylint: disable=wrong-import-position
 MIB = 1024 * 1024
 
 
@@ -54,17 +55,6 @@ def lab_exec(host, argv, check=True):
     if check and proc.returncode != 0:
         sys.exit(f"{host}: {argv} failed: {proc.stderr.strip()}")
     return proc
-
-
-def token(clouds_yaml):
-    auth = yaml.safe_load(Path(clouds_yaml).read_text())["clouds"]["lab-central"]["auth"]
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": auth["username"], "domain": {"name": "Default"}, "password": auth["password"]}}},
-        "scope": {"project": {"name": auth["project_name"], "domain": {"name": "Default"}}}}}
-    req = urllib.request.Request(auth["auth_url"] + "/auth/tokens", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return resp.headers["X-Subject-Token"]
 
 
 class Glance:
@@ -119,7 +109,7 @@ def main():
     status = lab_status()
     edges = sorted(site for site in status["sites"] if site != "central")
     central_hosts = sorted(h for h, v in status["hosts"].items() if v["site"] == "central" and "glance" in v["services"])
-    vip = Glance(f"http://{status['sites_vip']['central']}:9292", token(status["clouds_yaml"]))
+    vip = Glance(f"http://{status['sites_vip']['central']}:9292", labtool.cloud_token(status["clouds_yaml"])[0])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.monotonic()

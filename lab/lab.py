@@ -953,6 +953,21 @@ def write_clouds(topo: Topology):
     path.chmod(0o600)
 
 
+def cloud_token(clouds_yaml, cloud: str = "lab-central", timeout: int = 30) -> tuple[str, dict]:
+    """A Keystone token for one of the clouds `write_clouds` wrote, and the token's body (its catalog).
+
+    The tests and benchmarks call the lab's Glance APIs with it.
+    """
+    auth = yaml.safe_load(Path(clouds_yaml).read_text(encoding="utf-8"))["clouds"][cloud]["auth"]
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": auth["username"], "domain": {"name": auth["user_domain_name"]}, "password": auth["password"]}}},
+        "scope": {"project": {"name": auth["project_name"], "domain": {"name": auth["project_domain_name"]}}}}}
+    req = urllib.request.Request(auth["auth_url"] + "/auth/tokens", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return resp.headers["X-Subject-Token"], json.loads(resp.read())
+
+
 # --------------------------------------------------------------------- status
 
 

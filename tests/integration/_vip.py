@@ -1,29 +1,15 @@
 # Copyright: edgestack.glance_ceph contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the availability tests share: a Keystone token, plain HTTP, a client
-that polls a site's VIP while something happens, and a bounded wait."""
+"""What the availability tests share: plain HTTP, a client that polls a site's
+VIP while something happens, and a bounded wait (the Keystone token is the lab's:
+`lab.token()`)."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
-
-import yaml
-
-
-def keystone_token(lab) -> str:
-    auth = yaml.safe_load(Path(lab.clouds_yaml).read_text())["clouds"]["lab-central"]["auth"]
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": auth["username"], "domain": {"name": auth["user_domain_name"]}, "password": auth["password"]}}},
-        "scope": {"project": {"name": auth["project_name"], "domain": {"name": auth["project_domain_name"]}}}}}
-    req = urllib.request.Request(auth["auth_url"] + "/auth/tokens", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req, timeout=20) as resp:
-        return resp.headers["X-Subject-Token"]
 
 
 def http(method, url, token=None, body=None, headers=None, timeout=10):

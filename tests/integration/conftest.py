@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +23,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "lab" / "lab.py"
+sys.path.insert(0, str(LAB.parent))
+import lab as labtool  # noqa: E402  pylint: disable=wrong-import-position
 # The repository's virtual environment (`make deps`): its ansible-playbook runs the playbooks,
 # whichever Python runs pytest.
 VENV_BIN = REPO / ".venv" / "bin"
@@ -67,15 +70,7 @@ class Lab:
 
     def token(self) -> str:
         """A Keystone token (admin, project admin) for the lab's Glance APIs."""
-        import yaml  # pylint: disable=import-outside-toplevel
-        auth = yaml.safe_load(open(self.clouds_yaml, encoding="utf-8"))["clouds"]["lab-central"]["auth"]
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": auth["username"], "domain": {"name": "Default"}, "password": auth["password"]}}},
-            "scope": {"project": {"name": auth["project_name"], "domain": {"name": "Default"}}}}}
-        req = urllib.request.Request(auth["auth_url"] + "/auth/tokens", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.headers["X-Subject-Token"]
+        return labtool.cloud_token(self.clouds_yaml)[0]
 
     def vip(self, site: str) -> str:
         return f"http://{self.status['sites_vip'][site]}:9292" if "sites_vip" in self.status else None

@@ -30,7 +30,7 @@ import uuid
 import pytest
 import yaml
 
-from _vip import Poller, http, keystone_token, wait_until
+from _vip import Poller, http, wait_until
 from conftest import LAB, REPO, playbook_env, run_playbook
 
 SITE = REPO / "playbooks" / "site.yml"
@@ -105,7 +105,7 @@ def restore_lab(lab):
 
 @pytest.fixture(scope="module")
 def token(lab):
-    return keystone_token(lab)
+    return lab.token()
 
 
 @pytest.fixture(scope="module")

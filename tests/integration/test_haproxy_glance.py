@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from _vip import Poller, http, keystone_token, wait_until
+from _vip import Poller, http, wait_until
 from conftest import REPO, run_playbook
 
 HERE = Path(__file__).resolve().parent
@@ -269,7 +269,7 @@ def deployed(lab, sites):
 
 @pytest.fixture(scope="module")
 def token(lab):
-    return keystone_token(lab)
+    return lab.token()
 
 
 def test_every_site_gets_its_frontend_and_backends(lab, sites, deployed):

@@ -12,22 +12,10 @@ import urllib.request
 import uuid
 
 import pytest
-import yaml
 
-from conftest import LAB, REPO
+from conftest import LAB, REPO, labtool
 
 ISOLATED_DIRS = ["/etc/ceph", "/etc/glance", "/etc/haproxy", "/var/lib/glance", "/run", "/tmp", "/root"]
-
-
-def keystone_token(lab) -> tuple[str, dict]:
-    cloud = yaml.safe_load(open(lab.clouds_yaml))["clouds"]["lab-central"]["auth"]
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": cloud["username"], "domain": {"name": "Default"}, "password": cloud["password"]}}},
-        "scope": {"project": {"name": cloud["project_name"], "domain": {"name": "Default"}}}}}
-    req = urllib.request.Request(cloud["auth_url"] + "/auth/tokens", data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(req, timeout=20) as resp:
-        return resp.headers["X-Subject-Token"], json.loads(resp.read())
 
 
 def test_every_host_answers_ansible_ping_over_ssh(lab):
@@ -88,7 +76,7 @@ def test_each_cluster_is_health_ok_with_an_active_mgr(lab):
 
 
 def test_each_glance_api_answers_healthcheck_and_lists_images_with_a_keystone_token(lab):
-    token, body = keystone_token(lab)
+    token, body = labtool.cloud_token(lab.clouds_yaml)
     roles = {r["name"] for r in body["token"]["roles"]}
     assert "admin" in roles
     for site in lab.sites:
