@@ -20,11 +20,12 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _clie
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _preflight
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
-# The module's options the lookup reads, with the module's defaults.
-DEFAULTS = {'dir': '/etc/ceph', 'clusters': [], 'local': [], 'absent': [], 'adopt': False, 'client_options': {},
-            'conf_mode': '0644', 'keyring_owner': 'root', 'keyring_group': 'root', 'keyring_mode': '0600'}
+_SPEC = _client_files.argument_spec()
+# The module's options the lookup reads (all but the preflight, a filter argument of its own),
+# with the module's defaults.
+DEFAULTS = dict((key, option.get('default', [])) for key, option in _SPEC.items() if key != 'preflight')
 # What the module takes of each cluster (a published cluster also has its user and pool).
-CLUSTER_KEYS = ('name', 'fsid', 'mon_host', 'clients')
+CLUSTER_KEYS = tuple(_SPEC['clusters']['options'])
 
 
 def _params(options):

@@ -22,6 +22,7 @@ import tempfile
 
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _auth
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _lifecycle
+from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _preflight
 from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _rules
 
 #: First line of every file the collection writes into a Ceph client directory.
@@ -40,6 +41,31 @@ class FileError(_lifecycle.EdgestackModuleError, ValueError):
 # --------------------------------------------------------------------------
 # Pure parts
 # --------------------------------------------------------------------------
+def argument_spec():
+    """ceph_client_files' options; the lookup filters (ceph_client_files_lookup, _state) take its defaults."""
+    return dict(
+        dir=dict(type='path', default='/etc/ceph'),
+        clusters=dict(type='list', elements='dict', required=True, options=dict(
+            name=dict(type='str', required=True),
+            fsid=dict(type='str', required=True),
+            mon_host=dict(type='str', required=True),
+            clients=dict(type='list', elements='dict', default=[], options=dict(
+                name=dict(type='str', required=True),
+                key=dict(type='str', no_log=True),
+            )),
+        )),
+        local=dict(type='list', elements='str', default=[]),
+        absent=dict(type='list', elements='str', default=[]),
+        adopt=dict(type='bool', default=False),
+        client_options=dict(type='dict', default={}),
+        conf_mode=dict(type='raw', default='0644'),
+        keyring_owner=dict(type='str', default='root', no_log=False),
+        keyring_group=dict(type='str', default='root', no_log=False),
+        keyring_mode=dict(type='raw', default='0600', no_log=False),
+        preflight=dict(type='dict', options=_preflight.argument_spec()),
+    )
+
+
 def parse_mode(value, secret=True):
     """An octal mode from a string ("0640", "640") or an int.
 

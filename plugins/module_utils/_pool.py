@@ -186,15 +186,21 @@ def rbd_info_reads(desired, current):
     return names
 
 
+# The monitor commands ``read`` sends (and a lookup sends for it, ``lookup_reads``).
+LS_DETAIL = {'prefix': 'osd pool ls', 'detail': 'detail'}
+RULE_DUMP = {'prefix': 'osd crush rule dump'}
+OSD_DUMP = {'prefix': 'osd dump'}
+
+
 def read(client, desired):
     """The cluster's pools as ``current_pools`` gives them, and the CRUSH rules if ``desired`` needs them.
 
     ``client`` is a ``_ceph.CephClient``: the module's connection, or, on the controller,
     the answers of a lookup (``lookup_reads``).
     """
-    ls_detail = client.mon({'prefix': 'osd pool ls', 'detail': 'detail'}) or []
-    rule_dump = client.mon({'prefix': 'osd crush rule dump'}) if needs_rule_dump(desired) else None
-    osd_dump = client.mon({'prefix': 'osd dump'}) if needs_osd_dump(ls_detail) else None
+    ls_detail = client.mon(LS_DETAIL) or []
+    rule_dump = client.mon(RULE_DUMP) if needs_rule_dump(desired) else None
+    osd_dump = client.mon(OSD_DUMP) if needs_osd_dump(ls_detail) else None
     current = current_pools(ls_detail, rule_dump, osd_dump)
     contents = {}
     for name in rbd_info_reads(desired, current):
@@ -206,9 +212,9 @@ def read(client, desired):
 def lookup_reads(desired):
     """What ``read`` asks of a cluster that carries the quotas in ``osd pool ls detail`` (Pacific and later),
     as (monitor commands, objects) for a lookup: every rbd_info ``read`` could want, before the pools are known."""
-    cmds = [{'prefix': 'osd pool ls', 'detail': 'detail'}]
+    cmds = [LS_DETAIL]
     if needs_rule_dump(desired):
-        cmds.append({'prefix': 'osd crush rule dump'})
+        cmds.append(RULE_DUMP)
     objects = [(pool['name'], 'rbd_info') for pool in desired if pool['state'] == 'present' and pool['rbd_init']]
     return cmds, objects
 

@@ -115,7 +115,7 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _ceph
 class AuthInfoModule(_ceph.CephModule):
 
     def read(self):
-        return _auth.current_clients(self.connect().mon({'prefix': 'auth ls'}))
+        return _auth.read(self.connect())
 
     def result(self, current, plan):
         names = self.params['names']

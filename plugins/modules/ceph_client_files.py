@@ -430,27 +430,7 @@ def _conf_validator(module, ceph_conf):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            dir=dict(type='path', default='/etc/ceph'),
-            clusters=dict(type='list', elements='dict', required=True, options=dict(
-                name=dict(type='str', required=True),
-                fsid=dict(type='str', required=True),
-                mon_host=dict(type='str', required=True),
-                clients=dict(type='list', elements='dict', default=[], options=dict(
-                    name=dict(type='str', required=True),
-                    key=dict(type='str', no_log=True),
-                )),
-            )),
-            local=dict(type='list', elements='str', default=[]),
-            absent=dict(type='list', elements='str', default=[]),
-            adopt=dict(type='bool', default=False),
-            client_options=dict(type='dict', default={}),
-            conf_mode=dict(type='raw', default='0644'),
-            keyring_owner=dict(type='str', default='root', no_log=False),
-            keyring_group=dict(type='str', default='root', no_log=False),
-            keyring_mode=dict(type='raw', default='0600', no_log=False),
-            preflight=dict(type='dict', options=_preflight.argument_spec()),
-        ),
+        argument_spec=_files.argument_spec(),
         supports_check_mode=True,
     )
     ClientFilesModule(module).run()

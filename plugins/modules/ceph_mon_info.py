@@ -77,7 +77,7 @@ from ansible_collections.edgestack.glance_ceph.plugins.module_utils import _ceph
 class MonInfoModule(_ceph.CephModule):
 
     def read(self):
-        return self.connect().mon({'prefix': 'mon dump'})
+        return self.connect().mon(_ceph.MON_DUMP)
 
     def result(self, current, plan):
         return dict(fsid=current.get('fsid'), monmap=current)

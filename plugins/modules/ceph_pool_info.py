@@ -141,9 +141,9 @@ class PoolInfoModule(_ceph.CephModule):
 
     def read(self):
         client = self.connect()
-        ls_detail = client.mon({'prefix': 'osd pool ls', 'detail': 'detail'}) or []
-        rule_dump = client.mon({'prefix': 'osd crush rule dump'})
-        osd_dump = client.mon({'prefix': 'osd dump'}) if _pool.needs_osd_dump(ls_detail) else None
+        ls_detail = client.mon(_pool.LS_DETAIL) or []
+        rule_dump = client.mon(_pool.RULE_DUMP)
+        osd_dump = client.mon(_pool.OSD_DUMP) if _pool.needs_osd_dump(ls_detail) else None
         return _pool.current_pools(ls_detail, rule_dump, osd_dump)
 
     def result(self, current, plan):

@@ -214,10 +214,14 @@ class LookupAction(ActionBase):
         except _ceph.CephConnectError as exc:
             # The module's failure, as the module would report it after waiting as long again.
             return dict(self.failure(), failed=True, changed=False, actions=[], msg=exc.msg, lookup_only=True)
-        except (_ceph.LookupMiss, _lifecycle.EdgestackModuleError, ValueError, KeyError, TypeError, AttributeError,
-                IndexError) as exc:
-            # The messages name commands, options and pools, never a key.
-            self._miss(str(exc))
+        except (_ceph.LookupMiss, _lifecycle.EdgestackModuleError) as exc:
+            # The collection's messages name commands, options and pools, never a key.
+            self._miss(exc.msg if isinstance(exc, _lifecycle.EdgestackModuleError) else str(exc))
+            return None
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            # An answer the plan could not read: only the kind of error, since the text of one
+            # could quote the answer (keys, for auth ls).
+            self._miss('an answer the plan could not read (%s)' % type(exc).__name__)
             return None
         if values is None:
             self._miss('the plan has work')
